@@ -263,7 +263,10 @@ StartupReport Registry::Initialize(const StartupOptions& options) {
     GORO_FATAL("gorodebug: strict=1 and ", report.problems.size(),
                " problem(s) in the startup settings (listed above)");
   }
-  if (report.help) emit(RenderTable(Snapshot()));
+  if (report.help) {
+    emit("gorodebug: help: every setting, as name=value [type; default; origin; mutability]:");
+    emit(RenderTable(Snapshot()));
+  }
   return report;
 }
 

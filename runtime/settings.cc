@@ -1,0 +1,80 @@
+// The runtime's settings table. Keep it sorted by name and give every entry a real effect,
+// a test and a line in docs/gorodebug.md (the docs test compares the table with the registry).
+
+#include "runtime/settings.h"
+
+#include "absl/time/time.h"
+
+namespace goro::debug {
+
+using debugvars::Mutability;
+
+debugvars::BoolSetting gcshrinkstackoff({
+    .name = "gcshrinkstackoff",
+    .doc = "Never release the committed pages of goroutine stacks during garbage "
+           "collection (Go's gcshrinkstackoff).",
+    .mutability = Mutability::kLive,
+    .count_non_default = true,
+});
+
+debugvars::IntSetting gctrace({
+    .name = "gctrace",
+    .doc = "1 prints one line per GC cycle on stderr (cycle, pause, goroutines scanned, stack "
+           "bytes before and after, shrinks done and deferred); 2 also prints per-goroutine "
+           "shrink decisions.",
+    .mutability = Mutability::kLive,
+    .default_value = 0,
+    .min = 0,
+    .max = 2,
+});
+
+debugvars::BoolSetting scheddetail({
+    .name = "scheddetail",
+    .doc = "With schedtrace, print a line for every P, M and G after each summary line.",
+    .mutability = Mutability::kLive,
+});
+
+debugvars::DurationSetting schedtrace({
+    .name = "schedtrace",
+    .doc = "Print a scheduler summary line (procs, idle procs, threads, spinning threads, "
+           "global and per-P run queue lengths) on stderr every period; 0 turns it off. A "
+           "bare number counts milliseconds, as in Go.",
+    .mutability = Mutability::kLive,
+    .default_value = absl::ZeroDuration(),
+    .min = absl::ZeroDuration(),
+    .max = absl::Hours(1),
+    .bare_unit = absl::Milliseconds(1),
+});
+
+debugvars::EnumSetting stackguard({
+    .name = "stackguard",
+    .doc = "Guard pages below goroutine stacks: auto (MADV_GUARD_INSTALL when the kernel has "
+           "it, else mprotect), madvise, mprotect (one extra kernel mapping per stack; "
+           "vm.max_map_count limits it), or off.",
+    .mutability = Mutability::kStartup,
+    .values = {"auto", "madvise", "mprotect", "off"},
+    .default_value = "auto",
+    .count_non_default = true,
+});
+
+debugvars::DurationSetting traceadvanceperiod({
+    .name = "traceadvanceperiod",
+    .doc = "Approximate length of one execution-trace generation; 0 advances generations "
+           "continuously (the trace stress tests use it). A bare number counts nanoseconds, "
+           "as in Go.",
+    .mutability = Mutability::kStartup,
+    .default_value = absl::Seconds(1),
+    .min = absl::ZeroDuration(),
+    .max = absl::Hours(1),
+    .bare_unit = absl::Nanoseconds(1),
+});
+
+debugvars::BoolSetting tracecheckstackownership({
+    .name = "tracecheckstackownership",
+    .doc = "Before every stack capture, the tracer proves that the calling thread owns the "
+           "goroutine's stack and aborts otherwise. Costs one relaxed load when off; can be "
+           "switched on in a running process. The trace tests always run with it on.",
+    .mutability = Mutability::kLive,
+});
+
+}  // namespace goro::debug

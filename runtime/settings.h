@@ -1,0 +1,29 @@
+// The runtime's GORODEBUG settings: one table, sorted by name (Go's dbgvars in runtime1.go).
+// Read them with Get() on any path: one relaxed load.
+
+#ifndef GORO_RUNTIME_SETTINGS_H_
+#define GORO_RUNTIME_SETTINGS_H_
+
+#include "debugvars/setting.h"
+
+namespace goro::debug {
+
+// gcshrinkstackoff: live bool. Never release stack pages in the collector.
+extern debugvars::BoolSetting gcshrinkstackoff;
+// gctrace: live int 0..2. One line per GC cycle on stderr.
+extern debugvars::IntSetting gctrace;
+// scheddetail: live bool. With schedtrace, a line per P, M and G.
+extern debugvars::BoolSetting scheddetail;
+// schedtrace: live duration. A scheduler summary line every period; 0 = off.
+extern debugvars::DurationSetting schedtrace;
+// stackguard: startup enum. How goroutine stacks get guard pages.
+enum class StackGuardMode { kAuto = 0, kMadvise = 1, kMprotect = 2, kOff = 3 };
+extern debugvars::EnumSetting stackguard;
+// traceadvanceperiod: startup duration. Length of one trace generation.
+extern debugvars::DurationSetting traceadvanceperiod;
+// tracecheckstackownership: live bool. Prove stack ownership before every trace stack capture.
+extern debugvars::BoolSetting tracecheckstackownership;
+
+}  // namespace goro::debug
+
+#endif  // GORO_RUNTIME_SETTINGS_H_
