@@ -16,8 +16,8 @@ extern debugvars::IntSetting gctrace;
 extern debugvars::BoolSetting scheddetail;
 // schedtrace: live duration. A scheduler summary line every period; 0 = off.
 extern debugvars::DurationSetting schedtrace;
-// stackguard: startup enum. How goroutine stacks get guard pages.
-enum class StackGuardMode { kAuto = 0, kMadvise = 1, kMprotect = 2, kOff = 3 };
+// stackguard: startup enum. How goroutine stacks get guard pages. The value indexes
+// {auto, madvise, mprotect, off}, the order of goro::StackGuardMode (runtime/stack.h).
 extern debugvars::EnumSetting stackguard;
 // traceadvanceperiod: startup duration. Length of one trace generation.
 extern debugvars::DurationSetting traceadvanceperiod;

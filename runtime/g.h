@@ -1,0 +1,121 @@
+// goro::G: a goroutine's identity, status word, wait reason, stack and saved context, with
+// what protects each field. The scheduler adds its own fields in the marked section.
+
+#ifndef GORO_RUNTIME_G_H_
+#define GORO_RUNTIME_G_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "runtime/arch/context_switch.h"
+#include "runtime/arch/exception_state.h"
+#include "runtime/g_status.h"
+#include "runtime/stack.h"
+#include "runtime/wait_reason.h"
+
+namespace goro {
+
+struct M;
+
+// goro::G is one goroutine (Go's g). Who may touch a field follows from the status word
+// (DESIGN.md 3): Running/Syscall -> the G and its M; any Scan status -> the scan-bit
+// holder; Runnable/Waiting/Preempted -> nobody without the scan bit; Dead -> the M
+// holding the dead G. "The G's owner" below means whoever that table names right now.
+// Gs are never freed while the runtime runs (they go on a free list in Dead), so a
+// pointer to a G stays valid; its id changes when it is reused.
+struct G {
+  G() = default;
+  G(const G&) = delete;
+  G& operator=(const G&) = delete;
+
+  // --- Identity and status ---
+
+  // Owner: the M holding the G in Dead (assigned when the G is taken off the free list);
+  // constant while the G is not Dead. Main is 1. Fatal messages and the overflow
+  // handler (through Stack::goid) print it.
+  int64_t id = 0;
+
+  // Atomic: the status word (GStatus values, possibly with kGScan). Written only by the
+  // Cas* helpers in g_status.h; read with ReadGStatus (acquire).
+  std::atomic<uint32_t> status{kGIdle};
+
+  // Atomic (relaxed): written by the G's owner before the CAS into Waiting (CasGToWaiting
+  // stores it first; the CAS's release publishes it); read by scan-bit holders, the
+  // tracer, and status dumps. Meaningful only while the status is Waiting.
+  std::atomic<WaitReason> wait_reason{WaitReason::kZero};
+
+  // --- Stack and saved context ---
+
+  // Owner: the G's owner. Set while Dead (bound to a pool stack), constant until the G
+  // is Dead again. The range and guard are in *stack; stack->goid() == id while bound.
+  Stack* stack = nullptr;
+
+  // Protected by the scan bit in status: the saved context. The swap writes it when the
+  // G's M switches away from the G (before the status CAS that gives the stack away);
+  // a scan-bit holder may read SavedSp/SavedFramePointer/SavedPc to walk or shrink the
+  // stack; the G's M reads it to resume the G.
+  Context context;
+
+  // Owner: the G's owner. The C++ exception globals of the G while it is not running
+  // (runtime/arch/exception_state.h); the M swaps them in and out around each run.
+  ExceptionState exception_state;
+
+  // --- Preemption requests (SuspendG) and stack-shrink safety ---
+
+  // Atomic: set by SuspendG (while it holds ScanRunning), cleared by SuspendG when it
+  // takes the scan bit; read (relaxed) by the G at each safe point. When set, the G parks
+  // in Preempted (Go's preemptStop).
+  std::atomic<bool> preempt_stop{false};
+
+  // Atomic: a preemption request (Go's preempt): set with preempt_stop by SuspendG, and
+  // by the scheduler for time-slice preemption; at a safe point the G yields.
+  std::atomic<bool> preempt{false};
+
+  // Atomic: a shrink was refused (IsShrinkStackSafe false) and is deferred to the G's
+  // next safe point (Go's preemptShrink). Set by the collector under the scan bit, cleared
+  // by the G.
+  std::atomic<bool> preempt_shrink{false};
+
+  // Atomic: true in the window between a channel operation deciding to park and the
+  // park completing (Go's parkingOnChan); set and cleared by the G; read by
+  // IsShrinkStackSafe.
+  std::atomic<bool> parking_on_chan{false};
+
+  // --- Scheduler fields (runtime/scheduler.h) ---
+
+  // Protected by the scheduler lock while the G is on the global run queue or the free
+  // list; otherwise owned by the G's owner. Intrusive link for those lists.
+  G* sched_link = nullptr;
+
+  // Atomic: the M running the G (Running or Syscall), else null. Written by that M
+  // (relaxed); read by status dumps (schedtrace), which tolerate a stale value.
+  std::atomic<M*> m{nullptr};
+
+  // Owner: the G's owner. What the G runs: start_fn(start_arg), set while the G is Dead
+  // (being created), consumed when it first runs.
+  void (*start_fn)(void*) = nullptr;
+  void* start_arg = nullptr;
+
+  // Owner: the G while running; the scheduler while it is being switched. The G's errno,
+  // saved when it stops running on an M and restored on the M that resumes it, so errno
+  // survives migration (DESIGN.md 8).
+  int saved_errno = 0;
+};
+
+namespace runtime_internal {
+
+// runtime_internal::CurrentG returns the G the calling thread is running (or running on
+// behalf of, from its scheduler stack), or null. Not inlined, so a compiler cannot keep a
+// thread-local address across a switch that migrates the caller (DESIGN.md 8).
+// Thread safety: reads the calling thread's slot.
+G* CurrentG();
+
+// runtime_internal::SetCurrentG records the G the calling thread now runs (null: none).
+// The scheduler calls it on every switch; SuspendG uses it to refuse a Running caller.
+// Thread safety: writes the calling thread's slot.
+void SetCurrentG(G* g);
+
+}  // namespace runtime_internal
+}  // namespace goro
+
+#endif  // GORO_RUNTIME_G_H_
