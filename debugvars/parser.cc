@@ -108,8 +108,8 @@ ParseResult Parse(absl::string_view input, absl::string_view where) {
       const Entry& earlier = all[it->second];
       result.problems.push_back(
           {ProblemKind::kDuplicateKey, earlier.offset, std::string(key),
-           absl::StrCat("gorodebug: \"", key, "\" appears more than once in ", where,
-                        "; the last value ", QuoteForMessage(value), " (byte ", offset,
+           absl::StrCat("gorodebug: ", QuoteForMessage(key), " appears more than once in ",
+                        where, "; the last value ", QuoteForMessage(value), " (byte ", offset,
                         ") wins over ", QuoteForMessage(earlier.value), " (byte ",
                         earlier.offset, ")")});
       it->second = all.size();

@@ -60,6 +60,13 @@ void WriteToStderr(absl::string_view line) {
   }
 }
 
+// The current value of `s` for a one-line message: string values are untrusted text of any
+// length, so they are escaped and cut like every other input.
+std::string CurrentValueForMessage(const Setting& s) {
+  std::string v = s.ValueString();
+  return s.type() == SettingType::kString ? QuoteForMessage(v) : v;
+}
+
 std::string JoinMessages(const std::vector<Problem>& problems) {
   return absl::StrJoin(problems, "\n",
                        [](std::string* out, const Problem& p) { out->append(p.message); });
@@ -154,7 +161,7 @@ void Registry::StageLocked(const ParseResult& parsed, absl::string_view where,
       std::string hint = SuggestLocked(e.key);
       problems->push_back(
           {ProblemKind::kUnknownKey, e.offset, std::string(e.key),
-           absl::StrCat("gorodebug: unknown setting \"", e.key, "\" in ", where,
+           absl::StrCat("gorodebug: unknown setting ", QuoteForMessage(e.key), " in ", where,
                         hint.empty() ? " (gorodebug list shows every setting)"
                                      : absl::StrCat(" (did you mean \"", hint, "\"?)"))});
       continue;
@@ -164,7 +171,8 @@ void Registry::StageLocked(const ParseResult& parsed, absl::string_view where,
       problems->push_back({ProblemKind::kBadValue, e.offset, std::string(e.key),
                            absl::StrCat("gorodebug: bad value for \"", e.key, "\" in ", where,
                                         ": ", QuoteForMessage(e.value), " (want ",
-                                        s->ExpectedForm(), "); keeping ", s->ValueString())});
+                                        s->ExpectedForm(), "); keeping ",
+                                        CurrentValueForMessage(*s))});
       continue;
     }
     if (check_frozen && frozen_ && s->mutability() == Mutability::kStartup) {
@@ -173,7 +181,7 @@ void Registry::StageLocked(const ParseResult& parsed, absl::string_view where,
            absl::StrCat("gorodebug: \"", e.key,
                         "\" is a startup setting and the runtime has started; set it in "
                         "GORODEBUG or --gorodebug before start (keeping ",
-                        s->ValueString(), ")")});
+                        CurrentValueForMessage(*s), ")")});
       continue;
     }
     staged->push_back({s, std::move(v)});
@@ -228,12 +236,12 @@ StartupReport Registry::Initialize(const StartupOptions& options) {
                      "the build default"});
   StartupReport report;
   std::optional<std::string> env_value = env.Get("GORODEBUG");
+  // Emitted below, and only by the call that initialises: later calls return the first
+  // report without repeating its warnings.
+  bool warn_secure = false;
   if (env.IsSecure()) {
     report.environment_ignored = true;
-    if (env_value.has_value() && !env_value->empty()) {
-      emit("gorodebug: GORODEBUG ignored: the process runs with AT_SECURE (setuid, setgid or "
-           "file capabilities)");
-    }
+    warn_secure = env_value.has_value() && !env_value->empty();
   } else {
     sources.push_back({Origin::kEnvironment, env_value.value_or(""), "GORODEBUG"});
   }
@@ -258,6 +266,10 @@ StartupReport Registry::Initialize(const StartupOptions& options) {
     startup_report_ = report;
   }
   Notify(events);
+  if (warn_secure) {
+    emit("gorodebug: GORODEBUG ignored: the process runs with AT_SECURE (setuid, setgid or "
+         "file capabilities)");
+  }
   for (const Problem& p : report.problems) emit(p.message);
   if (!report.problems.empty() && strict_.Get()) {
     GORO_FATAL("gorodebug: strict=1 and ", report.problems.size(),

@@ -2,6 +2,7 @@
 
 #include "debugvars/render.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
@@ -10,9 +11,57 @@
 namespace goro::debugvars {
 namespace {
 
+// Decodes one well-formed UTF-8 sequence of 2 to 4 bytes at the start of `s` (shortest form,
+// no surrogates, at most U+10FFFF). Returns its length, or 0 if `s` does not start with one.
+size_t DecodeUtf8(absl::string_view s, uint32_t* cp) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  size_t n;
+  uint32_t min;
+  if (b(0) >= 0xc2 && b(0) <= 0xdf) {
+    n = 2, min = 0x80, *cp = b(0) & 0x1fu;
+  } else if (b(0) >= 0xe0 && b(0) <= 0xef) {
+    n = 3, min = 0x800, *cp = b(0) & 0x0fu;
+  } else if (b(0) >= 0xf0 && b(0) <= 0xf4) {
+    n = 4, min = 0x10000, *cp = b(0) & 0x07u;
+  } else {
+    return 0;
+  }
+  if (s.size() < n) return 0;
+  for (size_t i = 1; i < n; ++i) {
+    if ((b(i) & 0xc0) != 0x80) return 0;
+    *cp = (*cp << 6) | (b(i) & 0x3fu);
+  }
+  if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff)) return 0;
+  return n;
+}
+
+void AppendJsonEscape(uint32_t unit, std::string* out) {
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(unit));
+  *out += buf;
+}
+
 std::string JsonString(absl::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      // Settings hold text: well-formed UTF-8 becomes the same characters, escaped so the
+      // output stays ASCII; a byte that is not part of one becomes U+FFFD, so the JSON is
+      // valid whatever a string setting contains.
+      uint32_t cp = 0;
+      size_t n = DecodeUtf8(s.substr(i), &cp);
+      if (n == 0) {
+        AppendJsonEscape(0xfffd, &out);
+      } else if (cp < 0x10000) {
+        AppendJsonEscape(cp, &out);
+      } else {
+        AppendJsonEscape(0xd800 + ((cp - 0x10000) >> 10), &out);
+        AppendJsonEscape(0xdc00 + ((cp - 0x10000) & 0x3ff), &out);
+      }
+      if (n > 1) i += n - 1;
+      continue;
+    }
     switch (c) {
       case '"':
         out += "\\\"";
@@ -30,12 +79,8 @@ std::string JsonString(absl::string_view s) {
         out += "\\r";
         break;
       default:
-        if (c < 0x20 || c >= 0x7f) {
-          // Settings hold text; escape every byte outside printable ASCII so the JSON is
-          // valid whatever a string setting contains.
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
+        if (c < 0x20 || c == 0x7f) {
+          AppendJsonEscape(c, &out);
         } else {
           out += static_cast<char>(c);
         }

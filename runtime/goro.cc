@@ -1,0 +1,171 @@
+// goro::Run: bringing a runtime up (settings, Ps, M0 on the calling thread, sysmon, main
+// goroutine) and down again (joining every M, freeing every stack and G).
+
+#include "runtime/goro.h"
+
+#include <pthread.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "base/fatal.h"
+#include "debugvars/registry.h"
+#include "runtime/g_status.h"
+#include "runtime/park.h"
+#include "runtime/settings.h"
+#include "runtime/stack_guard.h"
+#include "runtime/sysmon.h"
+
+namespace goro {
+namespace runtime_internal {
+namespace {
+
+int ProcsFromEnvironment() {
+  const char* env = std::getenv("GOROMAXPROCS");
+  int n = 0;
+  if (env != nullptr && absl::SimpleAtoi(env, &n) && n > 0) return n;
+  if (env != nullptr && *env != '\0') {
+    static const char kMsg[] = "goro: ignoring GOROMAXPROCS (want a positive integer)\n";
+    (void)::write(2, kMsg, sizeof(kMsg) - 1);
+  }
+  unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : static_cast<int>(hc);
+}
+
+StackGuardMode GuardModeFromSettings() {
+  switch (goro::debug::stackguard.Get()) {
+    case 1:
+      return StackGuardMode::kMadvise;
+    case 2:
+      return StackGuardMode::kMprotect;
+    case 3:
+      return StackGuardMode::kOff;
+    default:
+      return StackGuardMode::kAuto;
+  }
+}
+
+void ReadyForSuspend(G* g) { Ready(g); }
+
+}  // namespace
+
+int64_t CurrentGoroutineId() {
+  G* g = CurrentG();
+  return g == nullptr ? 0 : g->id;
+}
+
+void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
+  if (sched() != nullptr || CurrentM() != nullptr) {
+    GORO_FATAL("goro::Run called while a runtime is already running");
+  }
+  auto& registry = debugvars::Registry::Global();
+  registry.Initialize();
+  registry.Freeze();
+
+  auto s = std::make_unique<Sched>();
+  s->start_ns = NanoTime();
+  s->nprocs = options.procs > 0 ? options.procs : ProcsFromEnvironment();
+  StackPoolOptions pool_options;
+  if (options.stack_bytes != 0) pool_options.stack_bytes = options.stack_bytes;
+  pool_options.guard_mode = GuardModeFromSettings();
+  absl::StatusOr<std::unique_ptr<StackPool>> pool = StackPool::Create(pool_options);
+  if (!pool.ok()) GORO_FATAL("goro::Run: ", pool.status().ToString().c_str());
+  s->stacks = std::move(*pool);
+  for (int32_t i = 0; i < s->nprocs; ++i) {
+    auto p = std::make_unique<P>();
+    p->id = i;
+    s->allp.push_back(std::move(p));
+  }
+  // M0 is the calling thread; it holds P0, the other Ps start idle.
+  M* m0;
+  {
+    MutexLock lock(&s->allm_mu);
+    auto m = std::make_unique<M>();
+    m->id = s->next_mid.fetch_add(1, std::memory_order_relaxed);
+    m->thread = pthread_self();
+    m->rand_state = 0x853c49e6748fea9bULL;
+    m0 = m.get();
+    s->allm.push_back(std::move(m));
+  }
+  {
+    MutexLock lock(&s->mu);
+    for (int32_t i = s->nprocs - 1; i >= 1; --i) {
+      P* p = s->allp[static_cast<size_t>(i)].get();
+      p->status.store(kPIdle, std::memory_order_relaxed);
+      p->link = s->pidle;
+      s->pidle = p;
+      s->npidle.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
+  SetCurrentM(m0);
+  absl::Status st = SetUpThreadSignalStack();
+  if (!st.ok()) GORO_FATAL("goro::Run: ", st.ToString().c_str());
+  m0->g0.InitForCurrentThread();
+  P* p0 = s->allp[0].get();
+  p0->m.store(m0, std::memory_order_relaxed);
+  p0->status.store(kPRunning, std::memory_order_release);
+  m0->p.store(p0, std::memory_order_relaxed);
+
+  Sched* raw = s.get();
+  // Release: every M and sysmon see the fully built scheduler.
+  g_sched.store(raw, std::memory_order_release);
+  SetGReadyFunction(ReadyForSuspend);
+  NewProc(fn, arg);
+  StartSysmon(raw);
+
+  RunSchedulerOnThisThread(m0);
+
+  // Shutdown: main has returned.
+  StopSysmon(raw);
+  std::vector<M*> others;
+  {
+    MutexLock lock(&raw->allm_mu);
+    for (auto& m : raw->allm) {
+      if (m.get() != m0) others.push_back(m.get());
+    }
+  }
+  for (M* m : others) m->park.Wakeup();
+  for (M* m : others) pthread_join(m->thread, nullptr);
+  SetCurrentM(nullptr);
+  SetCurrentG(nullptr);
+  {
+    MutexLock lock(&raw->allg_mu);
+    for (G* g : raw->allgs) {
+      if (g->stack != nullptr) {
+        raw->stacks->Free(g->stack);
+        g->stack = nullptr;
+      }
+    }
+  }
+  g_sched.store(nullptr, std::memory_order_release);
+  s.reset();
+}
+
+}  // namespace runtime_internal
+
+void Yield() {
+  runtime_internal::SafePoint();
+  runtime_internal::Yield();
+}
+
+void Sleep(absl::Duration d) {
+  runtime_internal::SafePoint();
+  if (d <= absl::ZeroDuration()) return;
+  runtime_internal::Timer t;
+  t.when_ns = runtime_internal::NanoTime() + absl::ToInt64Nanoseconds(d);
+  t.fn = [](void* g) { runtime_internal::Ready(static_cast<G*>(g)); };
+  t.arg = runtime_internal::CurrentG();
+  // The timer is armed only once the G is Waiting, so its Ready cannot come too early.
+  runtime_internal::Park(
+      WaitReason::kSleep,
+      [](G*, void* timer) {
+        runtime_internal::AddTimer(static_cast<runtime_internal::Timer*>(timer));
+        return true;
+      },
+      &t);
+}
+
+}  // namespace goro

@@ -1,0 +1,112 @@
+// goro: goroutines for C++ (the public API). Run a program's main goroutine with
+// goro::Run, spawn more with goro::Go, and block only through goro's primitives (channels,
+// goro::Mutex, goro::Sleep, goro::BlockingCall), which park goroutines, not OS threads.
+//
+//   int main() {
+//     goro::Run([] {
+//       goro::Go([] { ... });
+//       goro::Sleep(absl::Milliseconds(10));
+//     });
+//   }
+
+#ifndef GORO_RUNTIME_GORO_H_
+#define GORO_RUNTIME_GORO_H_
+
+#include <cstdint>
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+#include "absl/time/time.h"
+#include "runtime/scheduler.h"
+
+namespace goro {
+
+// goro::RunOptions configures one goro::Run.
+struct RunOptions {
+  // Number of Ps (goroutines running in parallel). 0: $GOROMAXPROCS if set to a positive
+  // integer, else the number of CPUs.
+  int procs = 0;
+  // Reserved bytes per goroutine stack (committed as touched). 0: 256 KiB.
+  size_t stack_bytes = 0;
+};
+
+namespace runtime_internal {
+void RunMain(void (*fn)(void*), void* arg, const RunOptions& options);
+int64_t CurrentGoroutineId();
+}  // namespace runtime_internal
+
+// goro::Run runs `main` as goroutine 1 on a fresh runtime and returns when it returns.
+// GORODEBUG is read (Registry::Global().Initialize()) and startup settings are frozen
+// first. When main returns, other goroutines are abandoned at their next safe point (as
+// when a Go program's main returns) and the runtime shuts down: every thread is joined
+// and every stack freed, so Run may be called again. Run waits for goroutines inside a
+// goro::BlockingCall to come back.
+// Preconditions: not called from inside goro::Run (fatal). Thread safety: one Run at a
+// time per process.
+template <typename F>
+void Run(F&& main, const RunOptions& options = {}) {
+  using Fn = std::decay_t<F>;
+  Fn fn(std::forward<F>(main));
+  runtime_internal::RunMain([](void* p) { (*static_cast<Fn*>(p))(); }, &fn, options);
+}
+
+// goro::Go starts a goroutine running f() (Go's `go f()`). The callable is moved to the
+// heap and destroyed when it returns. An exception escaping f ends the process with the
+// goroutine's id. Spawning is a safe point.
+// Precondition: inside goro::Run. Thread safety: any goroutine.
+template <typename F>
+void Go(F&& f) {
+  using Fn = std::decay_t<F>;
+  auto* heap = new Fn(std::forward<F>(f));
+  runtime_internal::NewProc(
+      [](void* p) {
+        std::unique_ptr<Fn> fn(static_cast<Fn*>(p));
+        (*fn)();
+      },
+      heap);
+  runtime_internal::SafePoint();
+}
+
+// goro::Yield lets other goroutines run (Go's runtime.Gosched): the caller goes to the
+// back of its P's run queue.
+// Precondition: called from a goroutine. Thread safety: the calling goroutine.
+void Yield();
+
+// goro::Sleep parks the calling goroutine for at least `d` (Go's time.Sleep); d <= 0 only
+// yields at a safe point.
+// Precondition: called from a goroutine. Thread safety: the calling goroutine.
+void Sleep(absl::Duration d);
+
+// goro::CurrentId returns the calling goroutine's id (main is 1), or 0 outside one.
+// Thread safety: thread-safe.
+inline int64_t CurrentId() { return runtime_internal::CurrentGoroutineId(); }
+
+// goro::BlockingCall runs f(), which may block its OS thread (file I/O, a C library call),
+// as a blocking call (Go's entersyscall/exitsyscall): the goroutine is in Syscall while f
+// runs, and if f outlasts a sysmon tick (20 us to 10 ms) the goroutine's P is handed to
+// another thread so that other goroutines keep running. Returns f's result; errno as f
+// left it survives the return even if the goroutine resumes on another thread.
+// Precondition: called from a goroutine; f must not use goro's blocking primitives.
+// Thread safety: the calling goroutine.
+template <typename F>
+auto BlockingCall(F&& f) -> decltype(f()) {
+  runtime_internal::SafePoint();
+  runtime_internal::EnterSyscall();
+  if constexpr (std::is_void_v<decltype(f())>) {
+    f();
+    int saved = errno;
+    runtime_internal::ExitSyscall();
+    errno = saved;
+  } else {
+    auto result = f();
+    int saved = errno;
+    runtime_internal::ExitSyscall();
+    errno = saved;
+    return result;
+  }
+}
+
+}  // namespace goro
+
+#endif  // GORO_RUNTIME_GORO_H_

@@ -1,0 +1,876 @@
+// The G/M/P scheduler (Go's proc.go, in goro's terms).
+//
+// Each M runs Schedule() on its scheduler stack (the thread's own stack, Go's g0): find a
+// runnable G (local run queue, global queue, timers, stealing from other Ps), switch to it,
+// and when the G switches back, carry out the request it left in M::action (park, yield,
+// exit, preempt-park, give up a P after a blocking call, or run a function on the
+// scheduler stack). Doing the status CAS on the scheduler stack, after the G's context is
+// saved, is what makes the status word a lock on the stack: once another thread can see
+// Waiting or Runnable, the G's registers are already stored and nobody runs on it.
+//
+// Idle Ms park on a futex note; an idle M also sleeps until the earliest timer. Sysmon
+// (sysmon.cc) hands the P of a long blocking call to another M and asks long-running Gs to
+// yield at their next safe point. Preemption is cooperative: a G that never reaches a safe
+// point delays stop-the-world (schedtrace shows it).
+//
+// Rejected: one global queue with a lock (contention at every switch); OS-thread parking
+// inside channel code (a blocked goroutine must not block its M); switching G to G
+// directly without the scheduler stack (then nobody could do the status CAS after the
+// context is saved).
+
+#include "runtime/scheduler.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <exception>
+#include <typeinfo>
+
+#include "absl/base/attributes.h"
+#include "base/fatal.h"
+#include "runtime/g_status.h"
+#include "runtime/park.h"
+#include "runtime/stack_guard.h"
+
+namespace goro::runtime_internal {
+
+std::atomic<Sched*> g_sched{nullptr};
+
+namespace {
+
+// Owner: the calling thread.
+thread_local M* t_current_m = nullptr;
+thread_local uint64_t t_fallback_rand = 0;
+
+constexpr uint32_t kGlobalQueueCheckInterval = 61;  // Go checks the global queue every 61
+constexpr int32_t kMaxCachedDeadGs = 1024;          // dead Gs keep their stacks up to this
+
+void SwitchToScheduler(MAction action) {
+  G* g = CurrentG();
+  M* m = CurrentM();
+  m->action = action;
+  SwitchContext(&g->context, &m->g0);
+}
+
+// --- global run queue and lists (scheduler lock held) ---
+
+void GlobRunqPutLocked(Sched* s, G* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  g->sched_link = nullptr;
+  if (s->runq_tail != nullptr) {
+    s->runq_tail->sched_link = g;
+  } else {
+    s->runq_head = g;
+  }
+  s->runq_tail = g;
+  s->runq_size.fetch_add(1, std::memory_order_relaxed);
+}
+
+void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  b.tail->sched_link = nullptr;
+  if (s->runq_tail != nullptr) {
+    s->runq_tail->sched_link = b.head;
+  } else {
+    s->runq_head = b.head;
+  }
+  s->runq_tail = b.tail;
+  s->runq_size.fetch_add(static_cast<int32_t>(b.n), std::memory_order_relaxed);
+}
+
+G* GlobRunqPopLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  G* g = s->runq_head;
+  if (g == nullptr) return nullptr;
+  s->runq_head = g->sched_link;
+  if (s->runq_head == nullptr) s->runq_tail = nullptr;
+  g->sched_link = nullptr;
+  s->runq_size.fetch_sub(1, std::memory_order_relaxed);
+  return g;
+}
+
+// Go's globrunqget: one G to run now, and a fair share moved to p's local queue.
+G* GlobRunqGetLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  int32_t size = s->runq_size.load(std::memory_order_relaxed);
+  if (size == 0) return nullptr;
+  int32_t n = size / s->nprocs + 1;
+  if (n > size) n = size;
+  if (n > static_cast<int32_t>(RunQueue::kSize / 2)) n = RunQueue::kSize / 2;
+  G* g = GlobRunqPopLocked(s);
+  for (int32_t i = 1; i < n; ++i) {
+    G* extra = GlobRunqPopLocked(s);
+    RunQueue::Batch overflow;
+    if (!p->runq.Put(extra, false, &overflow)) GlobRunqPutBatchLocked(s, overflow);
+  }
+  return g;
+}
+
+void PidlePutLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  p->status.store(kPIdle, std::memory_order_release);
+  p->m.store(nullptr, std::memory_order_relaxed);
+  p->link = s->pidle;
+  s->pidle = p;
+  s->npidle.fetch_add(1, std::memory_order_relaxed);
+}
+
+P* PidleGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  P* p = s->pidle;
+  if (p == nullptr) return nullptr;
+  s->pidle = p->link;
+  p->link = nullptr;
+  s->npidle.fetch_sub(1, std::memory_order_relaxed);
+  return p;
+}
+
+void MPutLocked(Sched* s, M* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  m->schedlink = s->midle;
+  s->midle = m;
+  m->idle = true;
+  s->nmidle++;
+}
+
+M* MGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  M* m = s->midle;
+  if (m == nullptr) return nullptr;
+  s->midle = m->schedlink;
+  m->schedlink = nullptr;
+  m->idle = false;
+  s->nmidle--;
+  return m;
+}
+
+void MRemoveLocked(Sched* s, M* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  for (M** link = &s->midle; *link != nullptr; link = &(*link)->schedlink) {
+    if (*link == m) {
+      *link = m->schedlink;
+      m->schedlink = nullptr;
+      m->idle = false;
+      s->nmidle--;
+      return;
+    }
+  }
+}
+
+void AcquireP(M* m, P* p) {
+  p->m.store(m, std::memory_order_relaxed);
+  p->status.store(kPRunning, std::memory_order_release);
+  m->p.store(p, std::memory_order_relaxed);
+}
+
+P* ReleaseP(M* m) {
+  P* p = m->p.load(std::memory_order_relaxed);
+  m->p.store(nullptr, std::memory_order_relaxed);
+  if (p != nullptr) p->m.store(nullptr, std::memory_order_relaxed);
+  return p;
+}
+
+// A P stops for stop-the-world (Go's gcstopm bookkeeping). Scheduler lock held.
+void StopPForWorldLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  p->status.store(kPGCStop, std::memory_order_release);
+  p->m.store(nullptr, std::memory_order_relaxed);
+  if (--s->stopwait == 0) s->stopnote.Wakeup();
+}
+
+void* MStart(void* arg);
+void Schedule(M* m);
+
+// Go's newm: a new OS thread that starts with P `p`.
+void NewM(Sched* s, P* p, bool spinning) {
+  MutexLock lock(&s->allm_mu);
+  if (s->shutting_down.load(std::memory_order_acquire)) {
+    MutexLock l2(&s->mu);
+    PidlePutLocked(s, p);
+    if (spinning) s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+    return;
+  }
+  auto m = std::make_unique<M>();
+  m->id = s->next_mid.fetch_add(1, std::memory_order_relaxed);
+  m->nextp = p;
+  m->spinning = spinning;
+  m->rand_state = 0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(m->id + 1);
+  M* raw = m.get();
+  s->allm.push_back(std::move(m));
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setstacksize(&attr, 1 << 20);
+  int err = pthread_create(&raw->thread, &attr, MStart, raw);
+  pthread_attr_destroy(&attr);
+  if (err != 0) GORO_FATAL("newm: pthread_create failed: errno ", err);
+}
+
+// Go's startm: run P `p` (or any idle P) on an idle or new M.
+void StartM(Sched* s, P* p, bool spinning) {
+  M* m;
+  {
+    MutexLock lock(&s->mu);
+    if (p == nullptr) {
+      p = PidleGetLocked(s);
+      if (p == nullptr) {
+        if (spinning) s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    m = MGetLocked(s);
+    if (m != nullptr) {
+      m->nextp = p;
+      m->spinning = spinning;
+    }
+  }
+  if (m == nullptr) {
+    NewM(s, p, spinning);
+    return;
+  }
+  m->park.Wakeup();
+}
+
+// Go's handoffp: P `p` (released by an M in a blocking call, or by sysmon) goes to an M if
+// there is work for it, otherwise to the idle list.
+void HandoffP(Sched* s, P* p) {
+  if (!p->runq.Empty() || s->runq_size.load(std::memory_order_relaxed) > 0) {
+    StartM(s, p, false);
+    return;
+  }
+  if (s->nmspinning.load(std::memory_order_relaxed) + s->npidle.load(std::memory_order_relaxed) == 0) {
+    int32_t zero = 0;
+    if (s->nmspinning.compare_exchange_strong(zero, 1, std::memory_order_acq_rel)) {
+      StartM(s, p, true);
+      return;
+    }
+  }
+  MutexLock lock(&s->mu);
+  if (s->gcwaiting.load(std::memory_order_relaxed)) {
+    StopPForWorldLocked(s, p);
+    return;
+  }
+  PidlePutLocked(s, p);
+}
+
+// Go's stopm: park this M until someone hands it a P. Returns false at shutdown.
+bool StopM(Sched* s, M* m) {
+  for (;;) {
+    {
+      MutexLock lock(&s->mu);
+      MPutLocked(s, m);
+    }
+    int64_t deadline = NextTimerDeadline();
+    bool woken = true;
+    if (deadline == INT64_MAX) {
+      m->park.Sleep();
+    } else {
+      woken = m->park.SleepUntil(deadline);
+    }
+    if (!woken) {
+      bool still_idle;
+      {
+        MutexLock lock(&s->mu);
+        still_idle = m->idle;
+        if (still_idle) MRemoveLocked(s, m);
+      }
+      if (!still_idle) {
+        m->park.Sleep();  // someone popped us and is about to wake us; take that wakeup
+      } else {
+        m->park.Clear();
+        RunTimers();
+        if (s->shutting_down.load(std::memory_order_acquire)) return false;
+        P* p = nullptr;
+        if (!s->gcwaiting.load(std::memory_order_relaxed)) {
+          MutexLock lock(&s->mu);
+          if (s->runq_size.load(std::memory_order_relaxed) > 0) p = PidleGetLocked(s);
+        }
+        if (p != nullptr) {
+          AcquireP(m, p);
+          return true;
+        }
+        continue;
+      }
+    }
+    m->park.Clear();
+    if (s->shutting_down.load(std::memory_order_acquire)) return false;
+    P* p;
+    {
+      MutexLock lock(&s->mu);
+      p = m->nextp;
+      m->nextp = nullptr;
+    }
+    if (p == nullptr) continue;  // woken to recompute the timer deadline
+    AcquireP(m, p);
+    return true;
+  }
+}
+
+// Go's gcstopm: stop this M's P for stop-the-world, then park until the world restarts.
+bool GcStopM(Sched* s, M* m) {
+  if (m->spinning) {
+    m->spinning = false;
+    s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+  }
+  P* p = ReleaseP(m);
+  {
+    MutexLock lock(&s->mu);
+    StopPForWorldLocked(s, p);
+  }
+  return StopM(s, m);
+}
+
+void ResetSpinning(Sched* s, M* m) {
+  m->spinning = false;
+  if (s->nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) WakeP();
+}
+
+// Go's findRunnable: blocks until there is a G to run; null at shutdown.
+G* FindRunnable(Sched* s, M* m) {
+  for (;;) {
+    if (s->shutting_down.load(std::memory_order_acquire)) return nullptr;
+    if (m->p.load(std::memory_order_relaxed) == nullptr) {
+      if (!StopM(s, m)) return nullptr;
+      continue;
+    }
+    if (s->gcwaiting.load(std::memory_order_acquire)) {
+      if (!GcStopM(s, m)) return nullptr;
+      continue;
+    }
+    P* p = m->p.load(std::memory_order_relaxed);
+    uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
+    if (NextTimerDeadline() != INT64_MAX && (tick % kGlobalQueueCheckInterval == 0 || p->runq.Empty())) {
+      if (NextTimerDeadline() <= NanoTime()) RunTimers();
+    }
+    // Fairness: now and then take from the global queue first.
+    if (tick % kGlobalQueueCheckInterval == 0 && s->runq_size.load(std::memory_order_relaxed) > 0) {
+      G* g;
+      {
+        MutexLock lock(&s->mu);
+        g = GlobRunqGetLocked(s, p);
+      }
+      if (g != nullptr) {
+        if (m->spinning) ResetSpinning(s, m);
+        return g;
+      }
+    }
+    if (G* g = p->runq.Get()) {
+      if (m->spinning) ResetSpinning(s, m);
+      return g;
+    }
+    if (s->runq_size.load(std::memory_order_relaxed) > 0) {
+      G* g;
+      {
+        MutexLock lock(&s->mu);
+        g = GlobRunqGetLocked(s, p);
+      }
+      if (g != nullptr) {
+        if (m->spinning) ResetSpinning(s, m);  // may start an M: not under s->mu
+        return g;
+      }
+    }
+    // Steal, if not too many Ms are spinning already (Go's limit: half the busy Ps).
+    int32_t busy = s->nprocs - s->npidle.load(std::memory_order_relaxed);
+    if (!m->spinning && 2 * s->nmspinning.load(std::memory_order_relaxed) < busy) {
+      m->spinning = true;
+      s->nmspinning.fetch_add(1, std::memory_order_relaxed);
+    }
+    if (m->spinning && s->nprocs > 1) {
+      for (int round = 0; round < 4; ++round) {
+        uint32_t start = FastRand() % static_cast<uint32_t>(s->nprocs);
+        for (int32_t i = 0; i < s->nprocs; ++i) {
+          P* victim = s->allp[(start + static_cast<uint32_t>(i)) % static_cast<uint32_t>(s->nprocs)].get();
+          if (victim == p || victim->status.load(std::memory_order_relaxed) == kPIdle) continue;
+          if (G* g = p->runq.StealFrom(&victim->runq, round == 3)) {
+            ResetSpinning(s, m);
+            return g;
+          }
+        }
+      }
+    }
+    // Nothing: give up the P (Go's releasep + pidleput), re-check, then sleep.
+    {
+      MutexLock lock(&s->mu);
+      if (s->gcwaiting.load(std::memory_order_relaxed) || s->shutting_down.load(std::memory_order_relaxed)) {
+        continue;
+      }
+      if (s->runq_size.load(std::memory_order_relaxed) > 0) {
+        G* g = GlobRunqGetLocked(s, p);
+        if (m->spinning) {
+          // Not ResetSpinning: it may start an M, which takes s->mu.
+          m->spinning = false;
+          s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+        }
+        return g;
+      }
+      ReleaseP(m);
+      PidlePutLocked(s, p);
+    }
+    bool was_spinning = m->spinning;
+    if (was_spinning) {
+      m->spinning = false;
+      s->nmspinning.fetch_sub(1, std::memory_order_acq_rel);
+      // Work may have arrived between our last look and dropping the P: look again.
+      for (auto& other : s->allp) {
+        if (!other->runq.Empty()) {
+          P* q;
+          {
+            MutexLock lock(&s->mu);
+            q = PidleGetLocked(s);
+          }
+          if (q != nullptr) {
+            AcquireP(m, q);
+            m->spinning = true;
+            s->nmspinning.fetch_add(1, std::memory_order_relaxed);
+          }
+          break;
+        }
+      }
+      if (m->p.load(std::memory_order_relaxed) != nullptr) continue;
+    }
+    if (!StopM(s, m)) return nullptr;
+  }
+}
+
+void DropG(M* m, G* g) {
+  g->m.store(nullptr, std::memory_order_relaxed);
+  m->curg.store(nullptr, std::memory_order_relaxed);
+  SetCurrentG(nullptr);
+}
+
+// Go's gfput: keep the dead G (and, within a bound, its stack) for reuse.
+void GFPut(Sched* s, G* g) {
+  MutexLock lock(&s->mu);
+  static_assert(kMaxCachedDeadGs > 0);
+  g->sched_link = s->gfree;
+  s->gfree = g;
+}
+
+void BeginShutdown(Sched* s) {
+  s->shutting_down.store(true, std::memory_order_release);
+  std::vector<M*> idle;
+  {
+    MutexLock lock(&s->mu);
+    while (M* m = MGetLocked(s)) idle.push_back(m);
+  }
+  for (M* m : idle) m->park.Wakeup();
+  s->stopnote.Wakeup();
+}
+
+// Go's execute: run g on this M until it switches back to the scheduler stack.
+void Execute(M* m, G* g, bool resume) {
+  if (!resume) CasGStatus(g, kGRunnable, kGRunning);
+  g->m.store(m, std::memory_order_relaxed);
+  m->curg.store(g, std::memory_order_relaxed);
+  SetCurrentG(g);
+  P* p = m->p.load(std::memory_order_relaxed);
+  if (p != nullptr) p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  errno = g->saved_errno;
+  SwapExceptionState(&g->exception_state);
+  SwitchContext(&m->g0, &g->context);
+  SwapExceptionState(&g->exception_state);
+  g->saved_errno = errno;
+}
+
+struct Next {
+  G* g = nullptr;
+  bool resume = false;
+};
+
+// Carries out the request g left when it switched to the scheduler stack.
+Next HandleAction(Sched* s, M* m, G* g) {
+  MAction action = m->action;
+  m->action = MAction::kNone;
+  switch (action) {
+    case MAction::kYield: {
+      CasGStatus(g, kGRunning, kGRunnable);
+      DropG(m, g);
+      P* p = m->p.load(std::memory_order_relaxed);
+      RunQueue::Batch overflow;
+      if (!p->runq.Put(g, false, &overflow)) {
+        MutexLock lock(&s->mu);
+        GlobRunqPutBatchLocked(s, overflow);
+      }
+      return {};
+    }
+    case MAction::kPark: {
+      CasGToWaiting(g, kGRunning, m->park_reason);
+      DropG(m, g);
+      ParkCommit commit = m->park_commit;
+      void* arg = m->park_arg;
+      m->park_commit = nullptr;
+      m->park_arg = nullptr;
+      if (commit != nullptr && !commit(g, arg)) {
+        CasGStatus(g, kGWaiting, kGRunnable);
+        return {g, false};
+      }
+      return {};
+    }
+    case MAction::kExit: {
+      CasGStatus(g, kGRunning, kGDead);
+      DropG(m, g);
+      bool is_main = g->id == 1;
+      GFPut(s, g);
+      s->live_goroutines.fetch_sub(1, std::memory_order_relaxed);
+      if (is_main) BeginShutdown(s);
+      return {};
+    }
+    case MAction::kPreemptPark: {
+      CasGToPreemptScan(g, kGRunning, kGScanPreempted);
+      DropG(m, g);
+      CasFromGScanStatus(g, kGScanPreempted, kGPreempted);
+      return {};
+    }
+    case MAction::kExitSyscallNoP: {
+      CasGStatus(g, kGSyscall, kGRunnable);
+      DropG(m, g);
+      {
+        MutexLock lock(&s->mu);
+        GlobRunqPutLocked(s, g);
+      }
+      WakeP();
+      return {};
+    }
+    case MAction::kCallOnSchedStack: {
+      void (*fn)(void*) = m->sched_fn;
+      void* arg = m->sched_arg;
+      m->sched_fn = nullptr;
+      m->sched_arg = nullptr;
+      fn(arg);
+      return {g, true};
+    }
+    case MAction::kNone:
+      break;
+  }
+  GORO_FATAL("scheduler: goroutine ", g->id, " switched to the scheduler stack without a request");
+}
+
+void Schedule(M* m) {
+  Sched* s = sched();
+  Next next;
+  for (;;) {
+    if (next.g == nullptr) {
+      next.g = FindRunnable(s, m);
+      next.resume = false;
+      if (next.g == nullptr) return;  // shutdown
+    }
+    G* g = next.g;
+    Execute(m, g, next.resume);
+    next = HandleAction(s, m, g);
+  }
+}
+
+void* MStart(void* arg) {
+  M* m = static_cast<M*>(arg);
+  SetCurrentM(m);
+  absl::Status st = SetUpThreadSignalStack();
+  if (!st.ok()) GORO_FATAL("mstart: ", st.ToString().c_str());
+  m->g0.InitForCurrentThread();
+  Sched* s = sched();
+  P* p;
+  {
+    MutexLock lock(&s->mu);
+    p = m->nextp;
+    m->nextp = nullptr;
+  }
+  if (p != nullptr) AcquireP(m, p);
+  Schedule(m);
+  SetCurrentM(nullptr);
+  return nullptr;
+}
+
+// First frame of every goroutine.
+void GoroutineEntry(void* arg) {
+  G* g = static_cast<G*>(arg);
+  try {
+    g->start_fn(g->start_arg);
+  } catch (const std::exception& e) {
+    GORO_FATAL("goroutine ", g->id, " ended with an uncaught exception of type ",
+               typeid(e).name(), ": ", e.what());
+  } catch (...) {
+    GORO_FATAL("goroutine ", g->id, " ended with an uncaught exception of unknown type");
+  }
+  M* m = CurrentM();
+  m->action = MAction::kExit;
+  SwitchContextFinal(&g->context, &m->g0);
+}
+
+}  // namespace
+
+__attribute__((noipa)) M* CurrentM() { return t_current_m; }
+__attribute__((noipa)) void SetCurrentM(M* m) { t_current_m = m; }
+
+uint32_t FastRand() {
+  M* m = CurrentM();
+  uint64_t* state = m != nullptr ? &m->rand_state : &t_fallback_rand;
+  if (*state == 0) *state = 0x2545f4914f6cdd1dULL ^ reinterpret_cast<uintptr_t>(state);
+  // xorshift64*
+  uint64_t x = *state;
+  x ^= x >> 12;
+  x ^= x << 25;
+  x ^= x >> 27;
+  *state = x;
+  return static_cast<uint32_t>((x * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+void WakeP() {
+  Sched* s = sched();
+  if (s->npidle.load(std::memory_order_relaxed) == 0) return;
+  int32_t zero = 0;
+  if (s->nmspinning.load(std::memory_order_relaxed) != 0 ||
+      !s->nmspinning.compare_exchange_strong(zero, 1, std::memory_order_acq_rel)) {
+    return;
+  }
+  StartM(s, nullptr, true);
+}
+
+G* NewProc(void (*fn)(void*), void* arg) {
+  Sched* s = sched();
+  if (s == nullptr) GORO_FATAL("goro::Go called outside goro::Run");
+  G* g = nullptr;
+  {
+    MutexLock lock(&s->mu);
+    g = s->gfree;
+    if (g != nullptr) {
+      s->gfree = g->sched_link;
+      g->sched_link = nullptr;
+    }
+  }
+  if (g == nullptr) {
+    auto owned = std::make_unique<G>();
+    g = owned.get();
+    CasGStatus(g, kGIdle, kGDead);
+    MutexLock lock(&s->allg_mu);
+    s->allgs.push_back(g);
+    s->gstore.push_back(std::move(owned));
+  }
+  g->id = s->next_goid.fetch_add(1, std::memory_order_relaxed);
+  if (g->stack == nullptr) {
+    absl::StatusOr<Stack*> stack = s->stacks->Allocate(g->id);
+    if (!stack.ok()) GORO_FATAL("newproc: ", stack.status().ToString().c_str());
+    g->stack = *stack;
+  } else {
+    g->stack->set_goid(g->id);
+  }
+  g->start_fn = fn;
+  g->start_arg = arg;
+  g->saved_errno = 0;
+  g->exception_state = ExceptionState{};
+  g->preempt.store(false, std::memory_order_relaxed);
+  g->preempt_stop.store(false, std::memory_order_relaxed);
+  g->preempt_shrink.store(false, std::memory_order_relaxed);
+  g->parking_on_chan.store(false, std::memory_order_relaxed);
+  g->context.InitOnStack(g->stack->lo(), g->stack->hi(), GoroutineEntry, g);
+  s->live_goroutines.fetch_add(1, std::memory_order_relaxed);
+  CasGStatus(g, kGDead, kGRunnable);
+  M* m = CurrentM();
+  P* p = m != nullptr ? m->p.load(std::memory_order_relaxed) : nullptr;
+  if (p != nullptr) {
+    RunQueue::Batch overflow;
+    if (!p->runq.Put(g, true, &overflow)) {
+      MutexLock lock(&s->mu);
+      GlobRunqPutBatchLocked(s, overflow);
+    }
+  } else {
+    MutexLock lock(&s->mu);
+    GlobRunqPutLocked(s, g);
+  }
+  WakeP();
+  return g;
+}
+
+void Park(WaitReason reason, ParkCommit commit, void* arg) {
+  M* m = CurrentM();
+  m->park_reason = reason;
+  m->park_commit = commit;
+  m->park_arg = arg;
+  SwitchToScheduler(MAction::kPark);
+}
+
+void Ready(G* g) {
+  CasGStatus(g, kGWaiting, kGRunnable);
+  Sched* s = sched();
+  M* m = CurrentM();
+  P* p = m != nullptr ? m->p.load(std::memory_order_relaxed) : nullptr;
+  if (p != nullptr && p->status.load(std::memory_order_relaxed) == kPRunning) {
+    RunQueue::Batch overflow;
+    if (!p->runq.Put(g, true, &overflow)) {
+      MutexLock lock(&s->mu);
+      GlobRunqPutBatchLocked(s, overflow);
+    }
+  } else {
+    MutexLock lock(&s->mu);
+    GlobRunqPutLocked(s, g);
+  }
+  WakeP();
+}
+
+void Yield() { SwitchToScheduler(MAction::kYield); }
+
+void SafePoint() {
+  G* g = CurrentG();
+  if (g == nullptr) return;
+  if (ABSL_PREDICT_FALSE(g->preempt_stop.load(std::memory_order_relaxed))) {
+    SwitchToScheduler(MAction::kPreemptPark);
+    return;
+  }
+  Sched* s = sched();
+  if (ABSL_PREDICT_FALSE(g->preempt.load(std::memory_order_relaxed) ||
+                         s->gcwaiting.load(std::memory_order_relaxed))) {
+    g->preempt.store(false, std::memory_order_relaxed);
+    SwitchToScheduler(MAction::kYield);
+  }
+  if (ABSL_PREDICT_FALSE(s->shutting_down.load(std::memory_order_relaxed))) {
+    // The program is over: this goroutine never runs again (as when a Go program exits).
+    Park(WaitReason::kZero, nullptr, nullptr);
+  }
+}
+
+void CallOnSchedulerStack(void (*fn)(void*), void* arg) {
+  M* m = CurrentM();
+  m->sched_fn = fn;
+  m->sched_arg = arg;
+  SwitchToScheduler(MAction::kCallOnSchedStack);
+}
+
+void EnterSyscall() {
+  G* g = CurrentG();
+  M* m = CurrentM();
+  P* p = m->p.load(std::memory_order_relaxed);
+  m->oldp = p;
+  p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  CasGStatus(g, kGRunning, kGSyscall);
+  m->in_syscall.store(true, std::memory_order_relaxed);
+  // Release: sysmon or a stopper that takes the P with a CAS sees our updates.
+  p->status.store(kPSyscall, std::memory_order_release);
+  Sched* s = sched();
+  if (s->gcwaiting.load(std::memory_order_acquire)) {
+    uint32_t expected = kPSyscall;
+    if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
+      MutexLock lock(&s->mu);
+      p->m.store(nullptr, std::memory_order_relaxed);
+      if (--s->stopwait == 0) s->stopnote.Wakeup();
+    }
+  }
+}
+
+void ExitSyscall() {
+  G* g = CurrentG();
+  M* m = CurrentM();
+  Sched* s = sched();
+  m->in_syscall.store(false, std::memory_order_relaxed);
+  P* oldp = m->oldp;
+  m->oldp = nullptr;
+  uint32_t expected = kPSyscall;
+  if (oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel)) {
+    oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    CasGStatus(g, kGSyscall, kGRunning);
+    return;
+  }
+  // The P was handed off (sysmon) or stopped (STW). Try an idle P.
+  m->p.store(nullptr, std::memory_order_relaxed);
+  P* p = nullptr;
+  if (!s->gcwaiting.load(std::memory_order_acquire)) {
+    MutexLock lock(&s->mu);
+    p = PidleGetLocked(s);
+  }
+  if (p != nullptr) {
+    AcquireP(m, p);
+    CasGStatus(g, kGSyscall, kGRunning);
+    return;
+  }
+  SwitchToScheduler(MAction::kExitSyscallNoP);
+}
+
+// --- stop-the-world ---
+
+namespace {
+
+void StopTheWorldOnSchedStack(void*) {
+  Sched* s = sched();
+  M* self = CurrentM();
+  {
+    MutexLock lock(&s->mu);
+    s->stopwait = s->nprocs;
+    s->gcwaiting.store(true, std::memory_order_release);
+    P* mine = self->p.load(std::memory_order_relaxed);
+    mine->status.store(kPGCStop, std::memory_order_release);
+    s->stopwait--;
+    while (P* p = PidleGetLocked(s)) {
+      p->status.store(kPGCStop, std::memory_order_release);
+      s->stopwait--;
+    }
+  }
+  for (auto& p : s->allp) {
+    uint32_t expected = kPSyscall;
+    if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
+      MutexLock lock(&s->mu);
+      p->m.store(nullptr, std::memory_order_relaxed);
+      s->stopwait--;
+    }
+  }
+  for (;;) {
+    {
+      MutexLock lock(&s->mu);
+      if (s->stopwait == 0) break;
+    }
+    // Ask every running G to reach a safe point, and wait a little.
+    for (auto& p : s->allp) {
+      if (M* pm = p->m.load(std::memory_order_relaxed)) {
+        if (G* cg = pm->curg.load(std::memory_order_relaxed)) {
+          cg->preempt.store(true, std::memory_order_relaxed);
+        }
+      }
+    }
+    s->stopnote.SleepUntil(NanoTime() + 100000);
+    s->stopnote.Clear();
+  }
+  s->stopnote.Clear();
+}
+
+void StartTheWorldOnSchedStack(void*) {
+  Sched* s = sched();
+  M* self = CurrentM();
+  P* mine = self->p.load(std::memory_order_relaxed);
+  std::vector<P*> with_work;
+  {
+    MutexLock lock(&s->mu);
+    s->gcwaiting.store(false, std::memory_order_release);
+    mine->status.store(kPRunning, std::memory_order_release);
+    for (auto& p : s->allp) {
+      if (p.get() == mine) continue;
+      if (p->status.load(std::memory_order_relaxed) != kPGCStop) continue;
+      if (!p->runq.Empty()) {
+        p->status.store(kPIdle, std::memory_order_release);
+        with_work.push_back(p.get());
+      } else {
+        PidlePutLocked(s, p.get());
+      }
+    }
+  }
+  for (P* p : with_work) StartM(s, p, false);
+  WakeP();
+}
+
+}  // namespace
+
+void StopTheWorld() {
+  G* g = CurrentG();
+  if (g == nullptr) GORO_FATAL("StopTheWorld must be called from a goroutine");
+  Sched* s = sched();
+  // One stopper at a time (Go's worldsema): later ones yield until the world restarts.
+  while (s->stw_active.exchange(true, std::memory_order_acquire)) Yield();
+  SafePoint();
+  CasGToWaitingForGC(g, kGRunning, WaitReason::kStoppingTheWorld);
+  CallOnSchedulerStack(StopTheWorldOnSchedStack, nullptr);
+  CasGStatus(g, kGWaiting, kGRunning);
+}
+
+void StartTheWorld() {
+  CallOnSchedulerStack(StartTheWorldOnSchedStack, nullptr);
+  // Release: the next stopper sees everything this one did with the world stopped.
+  sched()->stw_active.store(false, std::memory_order_release);
+}
+
+bool WorldStopped() {
+  Sched* s = sched();
+  return s != nullptr && s->gcwaiting.load(std::memory_order_acquire);
+}
+
+// Used by Run (goro.cc).
+void RunSchedulerOnThisThread(M* m) { Schedule(m); }
+void HandoffPForSysmon(Sched* s, P* p) { HandoffP(s, p); }
+
+}  // namespace goro::runtime_internal

@@ -1,0 +1,112 @@
+// goro::runtime_internal::SpinLock: a tiny test-and-test-and-set lock for the wait queues of
+// channels and sync primitives (Go's runtime mutex in its role of lock(&c.lock)).
+
+#ifndef GORO_RUNTIME_SPIN_LOCK_H_
+#define GORO_RUNTIME_SPIN_LOCK_H_
+
+#include <sched.h>
+
+#include <atomic>
+
+#include "absl/base/thread_annotations.h"
+
+namespace goro::runtime_internal {
+
+// runtime_internal::CpuRelax tells the CPU that the caller is spinning (x86 `pause`,
+// arm64 `yield`; nothing elsewhere). Go's procyield(1).
+// Thread safety: thread-safe.
+inline void CpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield" ::: "memory");
+#endif
+}
+
+// runtime_internal::SpinLock guards a short critical section that never blocks: a wait
+// queue, a ring buffer, a counter. Lock() spins with CpuRelax for a while, then calls
+// sched_yield between attempts, so a holder that lost its CPU can finish.
+//
+// It is not tied to a thread: a goroutine may take it, Park, and have the Park commit
+// function (running on the same M's scheduler stack) release it. That is the only way it
+// may be held across a switch. It must never be held while calling anything that parks,
+// and never across SafePoint().
+//
+// Memory ordering: Unlock() happens-before every later Lock() that acquires the lock
+// (release store, acquire exchange).
+// Thread safety: thread-safe.
+class ABSL_LOCKABLE SpinLock {
+ public:
+  SpinLock() = default;
+  SpinLock(const SpinLock&) = delete;
+  SpinLock& operator=(const SpinLock&) = delete;
+
+  // runtime_internal::SpinLock::Lock acquires the lock, spinning until it is free.
+  // Precondition: the caller does not hold it (it is not recursive).
+  // Thread safety: thread-safe.
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    // Acquire: pairs with the release in Unlock(); the previous holder's writes are
+    // visible once the exchange returns false.
+    if (!locked_.exchange(true, std::memory_order_acquire)) return;
+    LockSlow();
+  }
+
+  // runtime_internal::SpinLock::TryLock acquires the lock if it is free; returns whether
+  // it did. Never spins.
+  // Thread safety: thread-safe.
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    // Relaxed test first (no cache-line steal when held); acquire exchange as in Lock().
+    return !locked_.load(std::memory_order_relaxed) &&
+           !locked_.exchange(true, std::memory_order_acquire);
+  }
+
+  // runtime_internal::SpinLock::Unlock releases the lock.
+  // Precondition: the lock is held (by the caller, or handed to a Park commit).
+  // Thread safety: thread-safe.
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    // Release: publishes the critical section to the next Lock().
+    locked_.store(false, std::memory_order_release);
+  }
+
+ private:
+  void LockSlow() {
+    int spins = 0;
+    do {
+      // Test before test-and-set: wait with plain loads so waiters share the line.
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (spins < kActiveSpins) {
+          for (int i = 0; i < kPausesPerSpin; ++i) CpuRelax();
+          ++spins;
+        } else {
+          sched_yield();
+        }
+      }
+      // Acquire: as in Lock().
+    } while (locked_.exchange(true, std::memory_order_acquire));
+  }
+
+  static constexpr int kActiveSpins = 64;
+  static constexpr int kPausesPerSpin = 16;
+
+  // Atomic: true while held. Set by an acquire exchange, cleared by a release store.
+  std::atomic<bool> locked_{false};
+};
+
+// runtime_internal::SpinLockHolder holds a SpinLock for its scope.
+// Thread safety: not shared; one holder per scope.
+class ABSL_SCOPED_LOCKABLE SpinLockHolder {
+ public:
+  explicit SpinLockHolder(SpinLock* lock) ABSL_EXCLUSIVE_LOCK_FUNCTION(lock) : lock_(lock) {
+    lock_->Lock();
+  }
+  SpinLockHolder(const SpinLockHolder&) = delete;
+  SpinLockHolder& operator=(const SpinLockHolder&) = delete;
+  ~SpinLockHolder() ABSL_UNLOCK_FUNCTION() { lock_->Unlock(); }
+
+ private:
+  SpinLock* const lock_;
+};
+
+}  // namespace goro::runtime_internal
+
+#endif  // GORO_RUNTIME_SPIN_LOCK_H_

@@ -1,0 +1,100 @@
+// Sysmon (Go's sysmon): a thread without a P that retakes Ps from long blocking calls, asks
+// long-running goroutines to yield, runs overdue timers, and prints schedtrace.
+
+#include "runtime/sysmon.h"
+
+#include "runtime/scheduler.h"
+#include "runtime/settings.h"
+
+namespace goro::runtime_internal {
+namespace {
+
+constexpr int64_t kMinDelayNs = 20 * 1000;         // 20 us, as in Go
+constexpr int64_t kMaxDelayNs = 10 * 1000 * 1000;  // 10 ms
+constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;
+
+// Go's retake: returns how many Ps it took back.
+int Retake(Sched* s, int64_t now) {
+  int taken = 0;
+  for (auto& owned : s->allp) {
+    P* p = owned.get();
+    uint32_t status = p->status.load(std::memory_order_acquire);
+    if (status == kPSyscall) {
+      uint32_t t = p->syscalltick.load(std::memory_order_relaxed);
+      if (p->sysmon_syscalltick != t) {
+        p->sysmon_syscalltick = t;
+        p->sysmon_syscallwhen = now;
+        continue;
+      }
+      // Seen in the same blocking call for a whole tick. Keep it only when there is no
+      // other work and someone is already spinning or idle to pick up work that arrives.
+      bool no_work = p->runq.Empty() && s->runq_size.load(std::memory_order_relaxed) == 0;
+      if (no_work &&
+          s->nmspinning.load(std::memory_order_relaxed) + s->npidle.load(std::memory_order_relaxed) > 0 &&
+          now - p->sysmon_syscallwhen < kMaxDelayNs) {
+        continue;
+      }
+      uint32_t expected = kPSyscall;
+      if (p->status.compare_exchange_strong(expected, kPIdle, std::memory_order_acq_rel)) {
+        p->m.store(nullptr, std::memory_order_relaxed);
+        p->syscalltick.store(t + 1, std::memory_order_relaxed);
+        HandoffPForSysmon(s, p);
+        taken++;
+      }
+    } else if (status == kPRunning) {
+      uint32_t t = p->schedtick.load(std::memory_order_relaxed);
+      if (p->sysmon_schedtick != t) {
+        p->sysmon_schedtick = t;
+        p->sysmon_schedwhen = now;
+      } else if (now - p->sysmon_schedwhen >= kForcePreemptNs) {
+        if (M* m = p->m.load(std::memory_order_relaxed)) {
+          if (G* g = m->curg.load(std::memory_order_relaxed)) {
+            g->preempt.store(true, std::memory_order_relaxed);
+          }
+        }
+      }
+    }
+  }
+  return taken;
+}
+
+void* SysmonMain(void* arg) {
+  Sched* s = static_cast<Sched*>(arg);
+  int64_t delay = kMinDelayNs;
+  int idle_rounds = 0;
+  int64_t last_trace = s->start_ns;
+  for (;;) {
+    if (s->sysmon_stop.SleepUntil(NanoTime() + delay)) return nullptr;
+    int64_t now = NanoTime();
+    if (NextTimerDeadline() <= now) RunTimers();
+    int taken = Retake(s, now);
+    if (taken > 0) {
+      idle_rounds = 0;
+      delay = kMinDelayNs;
+    } else if (++idle_rounds > 50) {
+      delay = std::min(delay * 2, kMaxDelayNs);
+    }
+    int64_t period = goro::debug::schedtrace.GetNanoseconds();
+    if (period > 0) {
+      if (delay > period) delay = period;
+      if (now - last_trace >= period) {
+        last_trace = now;
+        PrintSchedTrace(goro::debug::scheddetail.Get());
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void StartSysmon(Sched* s) {
+  int err = pthread_create(&s->sysmon_thread, nullptr, SysmonMain, s);
+  if (err != 0) GORO_FATAL("sysmon: pthread_create failed: errno ", err);
+}
+
+void StopSysmon(Sched* s) {
+  s->sysmon_stop.Wakeup();
+  pthread_join(s->sysmon_thread, nullptr);
+}
+
+}  // namespace goro::runtime_internal

@@ -1,0 +1,390 @@
+// Tests for goro::Chan<T>: Go's channel semantics (FIFO, handoff, close, nil channels,
+// move-only elements, many producers and consumers) across proc counts 1, 2 and 4.
+
+#include "runtime/chan.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "runtime/goro.h"
+#include "tests/goroutine_test_util.h"
+
+namespace goro {
+namespace {
+
+class ChanTest : public testing::TestWithParam<int> {
+ protected:
+  template <typename F>
+  void RunGoro(F&& f, int abandoned = 0) {
+    testing_internal::RunGoroutines(GetParam(), std::forward<F>(f), abandoned);
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Procs, ChanTest, testing::Values(1, 2, 4),
+                         testing_internal::ProcsName);
+
+// Sleeps (parking) until flag is set; bounded so that a bug fails instead of hanging.
+void AwaitFlag(const std::atomic<bool>& flag) {
+  for (int i = 0; i < 10000 && !flag.load(); ++i) Sleep(absl::Milliseconds(1));
+  ASSERT_TRUE(flag.load());
+}
+
+TEST_P(ChanTest, UnbufferedDeliversInOrder) {
+  RunGoro([] {
+    Chan<int> c(0);
+    Go([c]() mutable {
+      for (int i = 0; i < 1000; ++i) c.Send(i);
+      c.Close();
+    });
+    int want = 0;
+    while (std::optional<int> v = c.Receive()) {
+      ASSERT_EQ(*v, want);
+      ++want;
+    }
+    EXPECT_EQ(want, 1000);
+  });
+}
+
+TEST_P(ChanTest, BufferedIsFifoAndBounded) {
+  RunGoro([] {
+    Chan<int> c(10);
+    EXPECT_EQ(c.Cap(), 10u);
+    for (int i = 0; i < 10; ++i) ASSERT_TRUE(c.TrySend(i));
+    EXPECT_FALSE(c.TrySend(10));
+    EXPECT_EQ(c.Len(), 10u);
+    for (int i = 0; i < 10; ++i) {
+      std::optional<int> v = c.TryReceive();
+      ASSERT_TRUE(v.has_value());
+      EXPECT_EQ(*v, i);
+    }
+    EXPECT_EQ(c.Len(), 0u);
+    EXPECT_FALSE(c.TryReceive().has_value());
+  });
+}
+
+TEST_P(ChanTest, BufferedKeepsOrderWhenSendersBlock) {
+  RunGoro([] {
+    Chan<int> c(2);
+    Chan<bool> done(0);
+    Go([c, done]() mutable {
+      for (int i = 0; i < 100; ++i) c.Send(i);  // blocks whenever the buffer is full
+      done.Send(true);
+    });
+    for (int i = 0; i < 100; ++i) {
+      if (i % 7 == 0) Sleep(absl::Microseconds(200));  // let the sender fill and block
+      ASSERT_EQ(c.Receive(), i);
+    }
+    EXPECT_TRUE(done.Receive().value());
+  });
+}
+
+TEST_P(ChanTest, UnbufferedSendWaitsForReceiver) {
+  RunGoro([] {
+    Chan<int> c(0);
+    std::atomic<bool> sent{false};
+    Chan<bool> done(0);
+    Go([c, &sent, done]() mutable {
+      c.Send(7);
+      sent = true;
+      done.Send(true);
+    });
+    Sleep(absl::Milliseconds(20));
+    EXPECT_FALSE(sent.load());
+    EXPECT_EQ(c.Receive(), 7);
+    done.Receive();
+    EXPECT_TRUE(sent.load());
+  });
+}
+
+TEST_P(ChanTest, TrySendHandsToWaitingReceiver) {
+  RunGoro([] {
+    Chan<int> c(0);
+    Chan<int> result(1);
+    Go([c, result]() mutable { result.Send(c.Receive().value()); });
+    // The receiver is parked once a non-blocking send succeeds.
+    int tries = 0;
+    while (!c.TrySend(42)) {
+      ASSERT_LT(++tries, 10000);
+      Sleep(absl::Microseconds(100));
+    }
+    EXPECT_EQ(result.Receive(), 42);
+  });
+}
+
+TEST_P(ChanTest, ReceiversAreServedFifo) {
+  RunGoro([] {
+    Chan<int> c(0);
+    Chan<int> order(10);
+    for (int i = 0; i < 5; ++i) {
+      std::atomic<bool> started{false};
+      Go([c, order, i, &started]() mutable {
+        started = true;
+        int v = c.Receive().value();
+        order.Send(i * 100 + v);
+      });
+      AwaitFlag(started);
+      Sleep(absl::Milliseconds(10));  // let it park in Receive
+    }
+    for (int v = 0; v < 5; ++v) c.Send(v);
+    std::vector<int> got;
+    for (int i = 0; i < 5; ++i) got.push_back(order.Receive().value());
+    std::sort(got.begin(), got.end());
+    // Receiver i (the i-th to block) got value i.
+    EXPECT_EQ(got, (std::vector<int>{0, 101, 202, 303, 404}));
+  });
+}
+
+TEST_P(ChanTest, CloseWakesAllReceivers) {
+  RunGoro([] {
+    Chan<int> c(0);
+    Chan<bool> results(16);
+    constexpr int kReceivers = 8;
+    for (int i = 0; i < kReceivers; ++i) {
+      Go([c, results]() mutable {
+        int v = -1;
+        bool ok = c.Receive(&v);
+        results.Send(!ok && v == 0);
+      });
+    }
+    Sleep(absl::Milliseconds(10));
+    c.Close();
+    for (int i = 0; i < kReceivers; ++i) EXPECT_TRUE(results.Receive().value());
+  });
+}
+
+TEST_P(ChanTest, ClosedChannelDrainsThenReportsClosed) {
+  RunGoro([] {
+    Chan<int> c(3);
+    c.Send(1);
+    c.Send(2);
+    c.Close();
+    EXPECT_EQ(c.Receive(), 1);
+    int v = -1;
+    EXPECT_TRUE(c.Receive(&v));
+    EXPECT_EQ(v, 2);
+    EXPECT_EQ(c.Receive(), std::nullopt);
+    v = -1;
+    EXPECT_FALSE(c.Receive(&v));
+    EXPECT_EQ(v, 0);  // the zero value, as Go's v, ok := <-c
+    bool ok = true;
+    v = -1;
+    EXPECT_TRUE(c.TryReceive(&v, &ok));  // completes at once: closed
+    EXPECT_FALSE(ok);
+    EXPECT_EQ(v, 0);
+  });
+}
+
+TEST_P(ChanTest, TryReceiveTellsNotReadyFromClosed) {
+  RunGoro([] {
+    Chan<int> c(1);
+    int v = 0;
+    bool ok = false;
+    EXPECT_FALSE(c.TryReceive(&v, &ok));  // empty, open: would block
+    c.Send(5);
+    EXPECT_TRUE(c.TryReceive(&v, &ok));
+    EXPECT_TRUE(ok);
+    EXPECT_EQ(v, 5);
+    c.Close();
+    EXPECT_TRUE(c.TryReceive(&v, &ok));
+    EXPECT_FALSE(ok);
+  });
+}
+
+TEST_P(ChanTest, NilChannelNeverCompletes) {
+  RunGoro([] {
+    Chan<int> nil;
+    EXPECT_TRUE(nil == nullptr);
+    EXPECT_FALSE(static_cast<bool>(nil));
+    EXPECT_EQ(nil.Len(), 0u);
+    EXPECT_EQ(nil.Cap(), 0u);
+    EXPECT_FALSE(nil.TrySend(1));
+    EXPECT_FALSE(nil.TryReceive().has_value());
+    int v = 0;
+    bool ok = false;
+    EXPECT_FALSE(nil.TryReceive(&v, &ok));
+    std::atomic<bool> received{false};
+    std::atomic<bool> sent{false};
+    Go([nil, &received] {
+      testing_internal::IgnoreLeak(&nil);  // the closure is never freed: it blocks forever
+      nil.Receive();
+      received = true;
+    });
+    Go([nil, &sent] {
+      testing_internal::IgnoreLeak(&nil);
+      nil.Send(1);
+      sent = true;
+    });
+    Sleep(absl::Milliseconds(20));
+    EXPECT_FALSE(received.load());
+    EXPECT_FALSE(sent.load());
+    // Returning from main abandons the two blocked goroutines, as in Go.
+  }, /*abandoned=*/2);
+}
+
+TEST_P(ChanTest, HandlesShareOneChannel) {
+  RunGoro([] {
+    Chan<int> a(1);
+    Chan<int> b = a;
+    EXPECT_TRUE(a == b);
+    EXPECT_FALSE(a == Chan<int>(1));
+    b.Send(3);
+    EXPECT_EQ(a.Len(), 1u);
+    EXPECT_EQ(a.Receive(), 3);
+    Chan<int> moved = std::move(b);
+    EXPECT_TRUE(b == nullptr);  // NOLINT(bugprone-use-after-move): moved-from is nil
+    EXPECT_TRUE(moved == a);
+    moved = nullptr;
+    EXPECT_TRUE(moved == nullptr);
+    Chan<int> made = MakeChan<int>(4);
+    EXPECT_EQ(made.Cap(), 4u);
+  });
+}
+
+TEST_P(ChanTest, MoveOnlyElements) {
+  RunGoro([] {
+    Chan<std::unique_ptr<int>> unbuffered(0);
+    Chan<std::unique_ptr<int>> buffered(4);
+    Go([unbuffered, buffered]() mutable {
+      for (int i = 0; i < 10; ++i) unbuffered.Send(std::make_unique<int>(i));
+      for (int i = 0; i < 10; ++i) buffered.Send(std::make_unique<int>(100 + i));
+      buffered.Close();
+    });
+    for (int i = 0; i < 10; ++i) {
+      std::unique_ptr<int> p;
+      ASSERT_TRUE(unbuffered.Receive(&p));
+      ASSERT_NE(p, nullptr);
+      EXPECT_EQ(*p, i);
+    }
+    int want = 100;
+    while (std::optional<std::unique_ptr<int>> p = buffered.Receive()) {
+      EXPECT_EQ(**p, want++);
+    }
+    EXPECT_EQ(want, 110);
+
+    // A failed TrySend leaves a move-only argument with the caller.
+    Chan<std::unique_ptr<int>> full(1);
+    ASSERT_TRUE(full.TrySend(std::make_unique<int>(1)));
+    auto keep = std::make_unique<int>(2);
+    EXPECT_FALSE(full.TrySend(std::move(keep)));
+    ASSERT_NE(keep, nullptr);
+    EXPECT_EQ(*keep, 2);
+    // Buffered elements still in a dropped channel are destroyed (ASan checks leaks).
+  });
+}
+
+TEST_P(ChanTest, ManyProducersAndConsumersChecksum) {
+  for (size_t capacity : {size_t{0}, size_t{1}, size_t{16}}) {
+    RunGoro([capacity] {
+      constexpr int kProducers = 8;
+      constexpr int kConsumers = 4;
+      constexpr int64_t kPerProducer = 2000;
+      Chan<int64_t> c(capacity);
+      Chan<bool> producers_done(kProducers);
+      Chan<int64_t> sums(kConsumers);
+      for (int p = 0; p < kProducers; ++p) {
+        Go([c, producers_done, p]() mutable {
+          for (int64_t i = 1; i <= kPerProducer; ++i) c.Send(p * kPerProducer + i);
+          producers_done.Send(true);
+        });
+      }
+      for (int k = 0; k < kConsumers; ++k) {
+        Go([c, sums]() mutable {
+          int64_t sum = 0;
+          while (std::optional<int64_t> v = c.Receive()) sum += *v;
+          sums.Send(sum);
+        });
+      }
+      for (int p = 0; p < kProducers; ++p) producers_done.Receive();
+      c.Close();
+      int64_t total = 0;
+      for (int k = 0; k < kConsumers; ++k) total += sums.Receive().value();
+      const int64_t n = kProducers * kPerProducer;
+      EXPECT_EQ(total, n * (n + 1) / 2) << "capacity " << capacity;
+    });
+  }
+}
+
+TEST_P(ChanTest, ReceiveIntoOptionalOfStrings) {
+  RunGoro([] {
+    Chan<std::string> c(0);
+    Go([c]() mutable {
+      c.Send(std::string(1000, 'x'));
+      c.Send("short");
+      c.Close();
+    });
+    EXPECT_EQ(c.Receive(), std::string(1000, 'x'));
+    std::string s;
+    EXPECT_TRUE(c.Receive(&s));
+    EXPECT_EQ(s, "short");
+    EXPECT_FALSE(c.Receive(&s));
+    EXPECT_EQ(s, "");
+  });
+}
+
+// --- Fatal errors (Go panics) ---
+
+using ChanDeathTest = ChanTest;
+INSTANTIATE_TEST_SUITE_P(Procs, ChanDeathTest, testing::Values(1, 2),
+                         testing_internal::ProcsName);
+
+TEST_P(ChanDeathTest, SendOnClosedChannel) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(RunGoro([] {
+                 Chan<int> c(1);
+                 c.Close();
+                 c.Send(1);
+               }),
+               "goro: send on closed channel");
+}
+
+TEST_P(ChanDeathTest, TrySendOnClosedChannel) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(RunGoro([] {
+                 Chan<int> c(1);
+                 c.Close();
+                 c.TrySend(1);
+               }),
+               "goro: send on closed channel");
+}
+
+TEST_P(ChanDeathTest, BlockedSenderDiesWhenChannelCloses) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(RunGoro([] {
+                 Chan<int> c(0);
+                 Chan<bool> never(0);
+                 Go([c]() mutable { c.Send(1); });
+                 Sleep(absl::Milliseconds(10));
+                 c.Close();
+                 never.Receive();  // the sender's fatal error ends the process
+               }),
+               "goro: send on closed channel");
+}
+
+TEST_P(ChanDeathTest, CloseOfClosedChannel) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(RunGoro([] {
+                 Chan<int> c(0);
+                 c.Close();
+                 c.Close();
+               }),
+               "goro: close of closed channel");
+}
+
+TEST_P(ChanDeathTest, CloseOfNilChannel) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(RunGoro([] {
+                 Chan<int> c;
+                 c.Close();
+               }),
+               "goro: close of nil channel");
+}
+
+}  // namespace
+}  // namespace goro

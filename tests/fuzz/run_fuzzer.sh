@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Builds a goro libFuzzer target with clang and runs it for a bounded time.
+#
+#   tests/fuzz/run_fuzzer.sh NAME SECONDS      e.g. tests/fuzz/run_fuzzer.sh debugvars 60
+#
+# NAME selects tests/fuzz/NAME_fuzzer.cc and the seed corpus tests/fuzz/corpus/NAME/. The
+# binary, a working copy of the corpus (which the run grows; the checked-in seeds are never
+# touched) and any crash artifacts go to $GORO_FUZZ_DIR (default: .fuzz/NAME at the
+# repository root, which .gitignore lists). Exits non-zero when the fuzzer finds a crash or
+# an invariant failure, or when the build fails.
+set -euo pipefail
+
+if [[ $# -ne 2 || ! $2 =~ ^[0-9]+$ ]]; then
+  echo "usage: $0 NAME SECONDS" >&2
+  exit 2
+fi
+name=$1
+seconds=$2
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out=${GORO_FUZZ_DIR:-$repo/.fuzz/$name}
+cxx=${CXX_FUZZ:-clang++}
+
+# The goro sources each target links, listed explicitly, and the pkg-config packages they use.
+case $name in
+  debugvars)
+    srcs=(
+      tests/fuzz/debugvars_fuzzer.cc
+      debugvars/build_default.cc
+      debugvars/environment.cc
+      debugvars/flag.cc
+      debugvars/origin.cc
+      debugvars/parser.cc
+      debugvars/registry.cc
+      debugvars/render.cc
+      debugvars/setting.cc
+      base/fatal.cc
+    )
+    pkgs=(absl_flags absl_flags_reflection absl_status absl_strings absl_str_format
+          absl_time absl_raw_hash_set absl_hash re2)
+    ;;
+  *)
+    echo "$0: unknown fuzz target '$name'" >&2
+    exit 2
+    ;;
+esac
+
+corpus_seed=$repo/tests/fuzz/corpus/$name
+mkdir -p "$out/corpus" "$out/artifacts"
+bin=$out/${name}_fuzzer
+
+# Rebuild only when a source or header is newer than the binary.
+stale=1
+if [[ -x $bin ]]; then
+  stale=0
+  while IFS= read -r f; do
+    if [[ $f -nt $bin ]]; then stale=1; break; fi
+  done < <(cd "$repo" && printf '%s\n' "${srcs[@]}" debugvars/*.h base/*.h "$0")
+fi
+if [[ $stale == 1 ]]; then
+  echo "run_fuzzer: building $bin with $cxx" >&2
+  # shellcheck disable=SC2046  # pkg-config output is a list of flags
+  (cd "$repo" && "$cxx" -std=c++20 -g -O1 -fno-omit-frame-pointer \
+    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+    -Wall -Wextra -Wno-unused-parameter -Werror \
+    -I. "${srcs[@]}" $(pkg-config --cflags --libs "${pkgs[@]}") -o "$bin")
+fi
+
+cp -n "$corpus_seed"/* "$out/corpus/" 2>/dev/null || true
+echo "run_fuzzer: $bin for ${seconds}s on $out/corpus (seeds: $corpus_seed)" >&2
+# The working corpus comes first so new inputs land there, never in the seed directory.
+exec "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$out/artifacts/" "$out/corpus"

@@ -1,0 +1,352 @@
+// Scheduler tests across proc counts: spawn and join, fairness, yield, sleep, blocking-call
+// handoff, errno across migration, exceptions across a park, many goroutines, STW.
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "gtest/gtest.h"
+#include "runtime/g_status.h"
+#include "runtime/goro.h"
+
+namespace {
+
+using goro::RunOptions;
+
+// Waits (yielding) until `counter` reaches `want`; a join for tests that must not depend
+// on goro's sync package.
+void YieldUntil(const std::atomic<int64_t>& counter, int64_t want) {
+  while (counter.load(std::memory_order_acquire) < want) goro::Yield();
+}
+
+class SchedulerTest : public testing::TestWithParam<int> {
+ protected:
+  RunOptions Options() const {
+    RunOptions o;
+    o.procs = GetParam();
+    return o;
+  }
+};
+
+TEST_P(SchedulerTest, RunReturnsAfterMain) {
+  bool ran = false;
+  int64_t id = -1;
+  goro::Run([&] {
+    ran = true;
+    id = goro::CurrentId();
+  }, Options());
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(id, 1);
+  EXPECT_EQ(goro::CurrentId(), 0);
+}
+
+TEST_P(SchedulerTest, SpawnJoinCountsEveryGoroutine) {
+  constexpr int kN = 10000;
+  std::atomic<int64_t> done{0};
+  std::atomic<int64_t> sum{0};
+  goro::Run([&] {
+    for (int i = 0; i < kN; ++i) {
+      goro::Go([&, i] {
+        sum.fetch_add(i, std::memory_order_relaxed);
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    YieldUntil(done, kN);
+  }, Options());
+  EXPECT_EQ(done.load(), kN);
+  EXPECT_EQ(sum.load(), int64_t{kN} * (kN - 1) / 2);
+}
+
+TEST_P(SchedulerTest, GoroutineIdsAreUnique) {
+  constexpr int kN = 1000;
+  std::vector<int64_t> ids(kN);
+  std::atomic<int64_t> done{0};
+  goro::Run([&] {
+    for (int i = 0; i < kN; ++i) {
+      goro::Go([&, i] {
+        ids[static_cast<size_t>(i)] = goro::CurrentId();
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    YieldUntil(done, kN);
+  }, Options());
+  std::set<int64_t> unique(ids.begin(), ids.end());
+  EXPECT_EQ(unique.size(), static_cast<size_t>(kN));
+  EXPECT_EQ(unique.count(1), 0u);
+}
+
+TEST_P(SchedulerTest, YieldingGoroutinesAllMakeProgress) {
+  // Fairness: 8 goroutines yield in a loop; each must get a share of the rounds.
+  constexpr int kG = 8;
+  constexpr int kRounds = 2000;
+  std::vector<std::atomic<int64_t>> progress(kG);
+  std::atomic<int64_t> done{0};
+  goro::Run([&] {
+    for (int i = 0; i < kG; ++i) {
+      goro::Go([&, i] {
+        for (int r = 0; r < kRounds; ++r) {
+          progress[static_cast<size_t>(i)].fetch_add(1, std::memory_order_relaxed);
+          goro::Yield();
+        }
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    // While the others run, no goroutine may fall far behind on one P.
+    if (GetParam() == 1) {
+      for (int r = 0; r < 200; ++r) goro::Yield();
+      int64_t lo = INT64_MAX, hi = 0;
+      for (auto& p : progress) {
+        lo = std::min<int64_t>(lo, p.load());
+        hi = std::max<int64_t>(hi, p.load());
+      }
+      EXPECT_LE(hi - lo, 2) << "round-robin on one P should keep goroutines in step";
+    }
+    YieldUntil(done, kG);
+  }, Options());
+  for (auto& p : progress) EXPECT_EQ(p.load(), kRounds);
+}
+
+TEST_P(SchedulerTest, SleepWaitsAtLeastTheDurationAndNotMuchLonger) {
+  std::vector<absl::Duration> took;
+  goro::Run([&] {
+    for (absl::Duration d : {absl::Milliseconds(1), absl::Milliseconds(5), absl::Milliseconds(20)}) {
+      absl::Time start = absl::Now();
+      goro::Sleep(d);
+      took.push_back(absl::Now() - start - d);
+    }
+  }, Options());
+  for (absl::Duration over : took) {
+    EXPECT_GE(over, absl::ZeroDuration());
+    // Loose: these machines are shared; a sleep that is seconds late is still a bug.
+    EXPECT_LT(over, absl::Milliseconds(500)) << "sleep overshoot";
+  }
+}
+
+TEST_P(SchedulerTest, ManySleepersEachWakeAfterTheirDeadline) {
+  constexpr int kG = 5;
+  std::vector<absl::Duration> slept(kG);
+  std::atomic<int64_t> done{0};
+  absl::Time start;
+  goro::Run([&] {
+    start = absl::Now();
+    for (int i = kG - 1; i >= 0; --i) {
+      goro::Go([&, i] {
+        goro::Sleep(absl::Milliseconds(10 * (i + 1)));
+        slept[static_cast<size_t>(i)] = absl::Now() - start;
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    YieldUntil(done, kG);
+  }, Options());
+  for (int i = 0; i < kG; ++i) {
+    EXPECT_GE(slept[static_cast<size_t>(i)], absl::Milliseconds(10 * (i + 1))) << i;
+  }
+}
+
+TEST_P(SchedulerTest, BlockingCallHandsOffThePSoOthersRun) {
+  // A goroutine blocks in read(2) on an empty pipe; with its P handed off, another
+  // goroutine still runs and then unblocks it by writing to the pipe.
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  std::atomic<int64_t> done{0};
+  char got = 0;
+  ssize_t n = 0;
+  goro::Run([&] {
+    goro::Go([&] {
+      n = goro::BlockingCall([&] { return read(fds[0], &got, 1); });
+      done.fetch_add(1, std::memory_order_release);
+    });
+    goro::Sleep(absl::Milliseconds(5));  // let the reader block
+    int64_t spins = 0;
+    for (int i = 0; i < 100; ++i) {
+      spins++;
+      goro::Yield();
+    }
+    EXPECT_EQ(spins, 100);
+    char c = 'x';
+    EXPECT_EQ(write(fds[1], &c, 1), 1);
+    YieldUntil(done, 1);
+  }, Options());
+  close(fds[0]);
+  close(fds[1]);
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(got, 'x');
+}
+
+TEST_P(SchedulerTest, ErrnoSurvivesMigration) {
+  constexpr int kG = 16;
+  std::atomic<int64_t> done{0};
+  std::atomic<int> bad{0};
+  goro::Run([&] {
+    for (int i = 0; i < kG; ++i) {
+      goro::Go([&, i] {
+        for (int r = 0; r < 200; ++r) {
+          errno = 1000 + i;
+          goro::Yield();
+          if (errno != 1000 + i) bad.fetch_add(1);
+        }
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    YieldUntil(done, kG);
+  }, Options());
+  EXPECT_EQ(bad.load(), 0);
+}
+
+TEST_P(SchedulerTest, BlockingCallKeepsErrno) {
+  int err = 0;
+  goro::Run([&] {
+    int fd = goro::BlockingCall([] { return open("/nonexistent/goro", O_RDONLY); });
+    err = errno;
+    EXPECT_EQ(fd, -1);
+  }, Options());
+  EXPECT_EQ(err, ENOENT);
+}
+
+TEST_P(SchedulerTest, ExceptionCaughtAcrossAPark) {
+  constexpr int kG = 8;
+  std::atomic<int64_t> done{0};
+  std::atomic<int> caught{0};
+  goro::Run([&] {
+    for (int i = 0; i < kG; ++i) {
+      goro::Go([&, i] {
+        try {
+          throw std::runtime_error("boom " + std::to_string(i));
+        } catch (const std::exception& e) {
+          // Park inside the catch block; resume possibly on another thread.
+          goro::Sleep(absl::Milliseconds(1));
+          goro::Yield();
+          if (std::string(e.what()) == "boom " + std::to_string(i)) caught.fetch_add(1);
+          try {
+            throw;  // the current exception must still be ours
+          } catch (const std::runtime_error& again) {
+            if (std::string(again.what()) != e.what()) caught.fetch_sub(100);
+          }
+        }
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    YieldUntil(done, kG);
+  }, Options());
+  EXPECT_EQ(caught.load(), kG);
+}
+
+TEST_P(SchedulerTest, StopTheWorldStopsEveryOtherGoroutine) {
+  constexpr int kG = 8;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> running{0};
+  std::atomic<int64_t> done{0};
+  std::atomic<int64_t> progress{0};
+  int64_t during_a = 0, during_b = 0;
+  goro::Run([&] {
+    for (int i = 0; i < kG; ++i) {
+      goro::Go([&] {
+        running.fetch_add(1);
+        while (!stop.load()) {
+          progress.fetch_add(1, std::memory_order_relaxed);
+          goro::Yield();
+        }
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    while (running.load() < kG) goro::Yield();
+    for (int round = 0; round < 5; ++round) {
+      goro::runtime_internal::StopTheWorld();
+      EXPECT_TRUE(goro::runtime_internal::WorldStopped());
+      during_a = progress.load();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      during_b = progress.load();
+      goro::runtime_internal::StartTheWorld();
+      EXPECT_EQ(during_a, during_b) << "a goroutine ran while the world was stopped";
+      goro::Sleep(absl::Milliseconds(1));
+    }
+    stop.store(true);
+    YieldUntil(done, kG);
+  }, Options());
+}
+
+TEST_P(SchedulerTest, SuspendAndResumeGoroutinesUnderLoad) {
+  constexpr int kG = 8;
+  std::atomic<bool> stop{false};
+  std::atomic<int64_t> done{0};
+  std::vector<goro::G*> gs(kG, nullptr);
+  std::atomic<int64_t> started{0};
+  int suspended_ok = 0;
+  goro::Run([&] {
+    for (int i = 0; i < kG; ++i) {
+      goro::Go([&, i] {
+        gs[static_cast<size_t>(i)] = goro::runtime_internal::CurrentG();
+        started.fetch_add(1, std::memory_order_release);
+        while (!stop.load()) goro::Yield();
+        done.fetch_add(1, std::memory_order_release);
+      });
+    }
+    YieldUntil(started, kG);
+    // A suspender must not be a Running goroutine: do it from the scheduler stack, as
+    // the collector will, after moving to Waiting-for-GC.
+    struct Ctx {
+      std::vector<goro::G*>* gs;
+      int* ok;
+    } ctx{&gs, &suspended_ok};
+    goro::G* self = goro::runtime_internal::CurrentG();
+    goro::CasGToWaitingForGC(self, goro::kGRunning, goro::WaitReason::kGarbageCollection);
+    goro::runtime_internal::CallOnSchedulerStack(
+        [](void* p) {
+          auto* c = static_cast<Ctx*>(p);
+          for (goro::G* g : *c->gs) {
+            goro::SuspendGState st = goro::SuspendG(g);
+            if (!st.dead && (goro::ReadGStatus(g) & goro::kGScan) != 0) ++*c->ok;
+            goro::ResumeG(st);
+          }
+        },
+        &ctx);
+    goro::CasGStatus(self, goro::kGWaiting, goro::kGRunning);
+    stop.store(true);
+    YieldUntil(done, kG);
+  }, Options());
+  EXPECT_EQ(suspended_ok, kG);
+}
+
+TEST_P(SchedulerTest, RunCanBeCalledAgain) {
+  for (int i = 0; i < 3; ++i) {
+    std::atomic<int64_t> done{0};
+    goro::Run([&] {
+      for (int j = 0; j < 100; ++j) goro::Go([&] { done.fetch_add(1); });
+      YieldUntil(done, 100);
+    }, Options());
+    EXPECT_EQ(done.load(), 100);
+  }
+}
+
+TEST_P(SchedulerTest, MainReturningAbandonsBlockedGoroutines) {
+  goro::Run([&] {
+    for (int i = 0; i < 50; ++i) goro::Go([] { goro::Sleep(absl::Hours(1)); });
+    goro::Sleep(absl::Milliseconds(2));
+  }, Options());
+  SUCCEED();  // Run returned: every thread joined, every stack freed (the pool checks).
+}
+
+std::string ProcsName(const testing::TestParamInfo<int>& param_info) {
+  return "procs" + std::to_string(param_info.param);
+}
+
+INSTANTIATE_TEST_SUITE_P(Procs, SchedulerTest, testing::Values(1, 2, 4), ProcsName);
+
+using SchedulerDeathTest = SchedulerTest;
+
+TEST(SchedulerDeathTest, ExceptionEscapingAGoroutineNamesIt) {
+  EXPECT_DEATH(goro::Run([] {
+    goro::Go([] { throw std::logic_error("escaped"); });
+    goro::Sleep(absl::Seconds(5));
+  }, RunOptions{.procs = 1}),
+               "goroutine 2 ended with an uncaught exception.*escaped");
+}
+
+}  // namespace
