@@ -3,8 +3,9 @@
 // plus validating a 32-entry GORODEBUG string. At the end the binary prints the peer ratios
 // from the medians (or means) of this run.
 //
-//   bazel run --config=opt //bench:debugvars_benchmark -- \
+//   bazel run --config=opt //bench:debugvars_benchmark --
 //       --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   (one command line)
 //
 // Goals: a live read <= 1 ns; parsing 32 entries <= 20 us.
 
