@@ -215,7 +215,9 @@ class Chan {
     return *this;
   }
   Chan& operator=(Chan&& other) noexcept {
-    if (this != &other) runtime_internal::ChanUnref(std::exchange(core_, std::exchange(other.core_, nullptr)));
+    if (this != &other) {
+      runtime_internal::ChanUnref(std::exchange(core_, std::exchange(other.core_, nullptr)));
+    }
     return *this;
   }
   ~Chan() { runtime_internal::ChanUnref(core_); }

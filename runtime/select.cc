@@ -41,7 +41,8 @@ ABSL_ATTRIBUTE_NOINLINE uint64_t CheapRand() {
 
 // A uniform value in [0, n) (Lemire's multiply-shift; the bias is negligible here).
 uint32_t CheapRandN(uint32_t n) {
-  return static_cast<uint32_t>((static_cast<uint64_t>(static_cast<uint32_t>(CheapRand())) * n) >> 32);
+  const uint64_t r = static_cast<uint32_t>(CheapRand());
+  return static_cast<uint32_t>((r * n) >> 32);
 }
 
 // The distinct channels of a select in ascending address order (Go's lockorder after

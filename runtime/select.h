@@ -62,14 +62,15 @@ struct SelectCaseAccess {
 // Thread safety: as SelectCase.
 template <typename T>
 SelectCase OnSend(const Chan<T>& c, std::type_identity_t<T>&& v) {
-  return runtime_internal::SelectCaseAccess::Make(runtime_internal::CoreOf(c), &v, /*send=*/true, /*copy=*/false, nullptr);
+  return runtime_internal::SelectCaseAccess::Make(runtime_internal::CoreOf(c), &v,
+                                                  /*send=*/true, /*copy=*/false, nullptr);
 }
 template <typename T>
 SelectCase OnSend(const Chan<T>& c, const std::type_identity_t<T>& v)
   requires std::is_copy_constructible_v<T> && std::is_copy_assignable_v<T>
 {
-  return runtime_internal::SelectCaseAccess::Make(runtime_internal::CoreOf(c), const_cast<T*>(&v), /*send=*/true,
-                    /*copy=*/true, nullptr);
+  return runtime_internal::SelectCaseAccess::Make(runtime_internal::CoreOf(c), const_cast<T*>(&v),
+                                                  /*send=*/true, /*copy=*/true, nullptr);
 }
 
 // goro::OnRecv is a case that receives from c (Go's `case v, ok := <-c:`). If chosen, the
@@ -81,7 +82,8 @@ template <typename T>
 SelectCase OnRecv(const Chan<T>& c, std::type_identity_t<T>* out, bool* ok = nullptr)
   requires std::is_move_assignable_v<T>
 {
-  return runtime_internal::SelectCaseAccess::Make(runtime_internal::CoreOf(c), out, /*send=*/false, /*copy=*/false, ok);
+  return runtime_internal::SelectCaseAccess::Make(runtime_internal::CoreOf(c), out,
+                                                  /*send=*/false, /*copy=*/false, ok);
 }
 
 // goro::Select performs one of `cases` and returns its index (Go's select, selectgo):

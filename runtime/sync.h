@@ -168,8 +168,8 @@ class WaitGroup {
   runtime_internal::SyncWaitList waiters_ ABSL_GUARDED_BY(wait_lock_);
 };
 
-// goro::sync::Cond is a condition variable over a goro::sync::Mutex (Go's sync.Cond): Wait() unlocks
-// the mutex, parks until Signal()/Broadcast(), and relocks it before returning. As in Go,
+// goro::sync::Cond is a condition variable over a goro::sync::Mutex (Go's sync.Cond): Wait()
+// unlocks the mutex, parks until Signal()/Broadcast(), and relocks it before returning. As in Go,
 // wakeups are not spurious but the condition may have changed again by the time Wait
 // returns; check it in a loop.
 //

@@ -26,7 +26,8 @@ class SelectTest : public testing::TestWithParam<int> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Procs, SelectTest, testing::Values(1, 2, 4), testing_internal::ProcsName);
+INSTANTIATE_TEST_SUITE_P(Procs, SelectTest, testing::Values(1, 2, 4),
+                         testing_internal::ProcsName);
 
 TEST_P(SelectTest, ChoosesRandomlyAmongReadyCases) {
   RunGoro([] {
@@ -249,7 +250,8 @@ TEST_P(SelectTest, EmptySelectBlocksForever) {
 }
 
 using SelectDeathTest = SelectTest;
-INSTANTIATE_TEST_SUITE_P(Procs, SelectDeathTest, testing::Values(1, 2), testing_internal::ProcsName);
+INSTANTIATE_TEST_SUITE_P(Procs, SelectDeathTest, testing::Values(1, 2),
+                         testing_internal::ProcsName);
 
 TEST_P(SelectDeathTest, SendCaseOnClosedChannel) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");

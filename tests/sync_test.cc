@@ -29,7 +29,8 @@ class SyncTest : public testing::TestWithParam<int> {
   }
 };
 
-INSTANTIATE_TEST_SUITE_P(Procs, SyncTest, testing::Values(1, 2, 4), testing_internal::ProcsName);
+INSTANTIATE_TEST_SUITE_P(Procs, SyncTest, testing::Values(1, 2, 4),
+                         testing_internal::ProcsName);
 
 TEST_P(SyncTest, MutexExcludesUnderContention) {
   RunGoro([] {
@@ -281,7 +282,8 @@ TEST_P(SyncTest, NotificationFromAnOsThread) {
 }
 
 using SyncDeathTest = SyncTest;
-INSTANTIATE_TEST_SUITE_P(Procs, SyncDeathTest, testing::Values(1, 2), testing_internal::ProcsName);
+INSTANTIATE_TEST_SUITE_P(Procs, SyncDeathTest, testing::Values(1, 2),
+                         testing_internal::ProcsName);
 
 TEST_P(SyncDeathTest, NegativeWaitGroupCounter) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
