@@ -139,8 +139,9 @@ class Registry {
   // distance, or "" when nothing is close.
   std::string Suggest(absl::string_view key) const;
 
-  // goro::debugvars::Registry::WriteNonDefault writes "  name=value (origin)" lines for
-  // every setting whose value is not its compiled default.
+  // goro::debugvars::Registry::WriteNonDefault writes a "goro: non-default GORODEBUG
+  // settings:" header and one "goro:   name=value (origin)" line for every setting whose
+  // value is not its compiled default (nothing when all are default).
   // Thread safety: async-signal-safe: no lock, no allocation; meant for fatal paths. It
   // relies on registration being finished, which it is once main() runs.
   void WriteNonDefault(int fd) const;

@@ -78,8 +78,8 @@ class Setting {
   virtual std::string DefaultString() const = 0;
 
   // goro::debugvars::Setting::TypeDescription is the type with its constraints, for
-  // listings: "bool", "int [0, 2]", "duration [0, 1h], bare number = ms",
-  // "enum {auto|madvise}", "string ~ REGEX".
+  // listings: "bool", "int [0, 2]", "duration [0, 1h], bare number = 1ms",
+  // "enum {auto|madvise}", "string matching REGEX".
   virtual std::string TypeDescription() const = 0;
 
   // goro::debugvars::Setting::ExpectedForm describes accepted values for error messages.

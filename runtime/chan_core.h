@@ -85,6 +85,7 @@ class WaitQueue {
   bool empty() const { return first_ == nullptr; }
 
  private:
+  // Protected by the owning channel's lock_: the oldest and newest queued records.
   Sudog* first_ = nullptr;
   Sudog* last_ = nullptr;
 };

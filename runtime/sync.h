@@ -28,6 +28,7 @@ class SyncWaitList {
   bool empty() const { return head_ == nullptr; }
 
  private:
+  // Protected by the owning primitive's wait_lock_: the oldest and newest waiters.
   SyncWaiter* head_ = nullptr;
   SyncWaiter* tail_ = nullptr;
 };
