@@ -250,6 +250,9 @@ bool StopM(Sched* s, M* m) {
   for (;;) {
     {
       MutexLock lock(&s->mu);
+      // BeginShutdown sets the flag before it empties the idle list under s->mu: either it
+      // finds this M there, or this M sees the flag (otherwise M0 could sleep forever).
+      if (s->shutting_down.load(std::memory_order_acquire)) return false;
       MPutLocked(s, m);
     }
     int64_t deadline = NextTimerDeadline();
