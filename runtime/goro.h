@@ -86,23 +86,25 @@ inline int64_t CurrentId() { return runtime_internal::CurrentGoroutineId(); }
 // as a blocking call (Go's entersyscall/exitsyscall): the goroutine is in Syscall while f
 // runs, and if f outlasts a sysmon tick (20 us to 10 ms) the goroutine's P is handed to
 // another thread so that other goroutines keep running. Returns f's result; errno as f
-// left it survives the return even if the goroutine resumes on another thread.
+// left it survives the return even if the goroutine resumes on another thread. Caveat for
+// every call that can park or migrate (this one, Yield, Sleep, channel operations): do not
+// keep a pointer to a thread_local (or to errno) across it; the safest is to read errno
+// inside f.
 // Precondition: called from a goroutine; f must not use goro's blocking primitives.
 // Thread safety: the calling goroutine.
 template <typename F>
 auto BlockingCall(F&& f) -> decltype(f()) {
   runtime_internal::SafePoint();
   runtime_internal::EnterSyscall();
+  // errno is not saved here: this template is inlined into the caller, and the compiler
+  // may reuse the thread-local address of errno computed before ExitSyscall, which can
+  // resume us on another thread. ExitSyscall (out of line) carries errno across instead.
   if constexpr (std::is_void_v<decltype(f())>) {
     f();
-    int saved = errno;
     runtime_internal::ExitSyscall();
-    errno = saved;
   } else {
     auto result = f();
-    int saved = errno;
     runtime_internal::ExitSyscall();
-    errno = saved;
     return result;
   }
 }

@@ -750,6 +750,10 @@ void EnterSyscall() {
 }
 
 void ExitSyscall() {
+  // errno as the blocking call left it. Every path below that stays on this thread puts it
+  // back; the path that switches leaves it in place so that Execute saves it into the G
+  // and restores it on whichever M resumes the G.
+  const int saved_errno = errno;
   G* g = CurrentG();
   M* m = CurrentM();
   Sched* s = sched();
@@ -760,6 +764,7 @@ void ExitSyscall() {
   if (oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel)) {
     oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     CasGStatus(g, kGSyscall, kGRunning);
+    errno = saved_errno;
     return;
   }
   // The P was handed off (sysmon) or stopped (STW). Try an idle P.
@@ -772,8 +777,10 @@ void ExitSyscall() {
   if (p != nullptr) {
     AcquireP(m, p);
     CasGStatus(g, kGSyscall, kGRunning);
+    errno = saved_errno;
     return;
   }
+  errno = saved_errno;  // Still the thread that made the call: Execute saves it from here.
   SwitchToScheduler(MAction::kExitSyscallNoP);
 }
 

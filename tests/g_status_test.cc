@@ -316,9 +316,9 @@ TEST(SuspendG, StopsARunningGoroutineAtItsSafePoint) {
     while (!stop.load()) {
       work.fetch_add(1);
       if (g.preempt_stop.load(std::memory_order_relaxed)) {  // Safe point.
+        parks.fetch_add(1);  // Before the status change, which lets SuspendG return.
         CasGToPreemptScan(&g, kGRunning, kGScanPreempted);
         CasFromGScanStatus(&g, kGScanPreempted, kGPreempted);
-        parks.fetch_add(1);
         while (ReadGStatus(&g) != kGRunnable) std::this_thread::yield();
         CasGStatus(&g, kGRunnable, kGRunning);  // "execute"
       }
