@@ -92,9 +92,12 @@ struct G {
   std::atomic<M*> m{nullptr};
 
   // Owner: the G's owner. What the G runs: start_fn(start_arg), set while the G is Dead
-  // (being created), consumed when it first runs.
+  // (being created). start_destroy(start_arg), when set, releases the argument (goro::Go's
+  // heap-held callable): called when start_fn returns, or at shutdown for a goroutine that
+  // never finished; start_destroy is cleared once it has run.
   void (*start_fn)(void*) = nullptr;
   void* start_arg = nullptr;
+  void (*start_destroy)(void*) = nullptr;
 
   // Owner: the G while running; the scheduler while it is being switched. The G's errno,
   // saved when it stops running on an M and restored on the M that resumes it, so errno

@@ -134,6 +134,14 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   {
     MutexLock lock(&raw->allg_mu);
     for (G* g : raw->allgs) {
+      // An abandoned goroutine's callable (goro::Go's heap copy). Its frames are gone with
+      // its stack; the callable's captures are destroyed here, on this thread, alone.
+      if (g->start_destroy != nullptr) {
+        void (*destroy)(void*) = g->start_destroy;
+        g->start_destroy = nullptr;
+        destroy(g->start_arg);
+      }
+      g->start_arg = nullptr;
       if (g->stack != nullptr) {
         raw->stacks->Free(g->stack);
         g->stack = nullptr;

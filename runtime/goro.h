@@ -13,7 +13,6 @@
 #define GORO_RUNTIME_GORO_H_
 
 #include <cstdint>
-#include <memory>
 #include <type_traits>
 #include <utility>
 
@@ -52,19 +51,18 @@ void Run(F&& main, const RunOptions& options = {}) {
 }
 
 // goro::Go starts a goroutine running f() (Go's `go f()`). The callable is moved to the
-// heap and destroyed when it returns. An exception escaping f ends the process with the
-// goroutine's id. Spawning is a safe point.
+// heap and destroyed when it returns, or, if main returns first and the goroutine is
+// abandoned, when goro::Run shuts down (on Run's thread, after every other thread has
+// stopped, so a capture's destructor must not use goro's primitives). Objects on an
+// abandoned goroutine's own stack are not destroyed. An exception escaping f ends the
+// process with the goroutine's id. Spawning is a safe point.
 // Precondition: inside goro::Run. Thread safety: any goroutine.
 template <typename F>
 void Go(F&& f) {
   using Fn = std::decay_t<F>;
   auto* heap = new Fn(std::forward<F>(f));
-  runtime_internal::NewProc(
-      [](void* p) {
-        std::unique_ptr<Fn> fn(static_cast<Fn*>(p));
-        (*fn)();
-      },
-      heap);
+  runtime_internal::NewProc([](void* p) { (*static_cast<Fn*>(p))(); }, heap,
+                            [](void* p) { delete static_cast<Fn*>(p); });
   runtime_internal::SafePoint();
 }
 

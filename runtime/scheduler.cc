@@ -579,6 +579,11 @@ void GoroutineEntry(void* arg) {
   G* g = static_cast<G*>(arg);
   try {
     g->start_fn(g->start_arg);
+    if (g->start_destroy != nullptr) {
+      void (*destroy)(void*) = g->start_destroy;
+      g->start_destroy = nullptr;
+      destroy(g->start_arg);
+    }
   } catch (const std::exception& e) {
     GORO_FATAL("goroutine ", g->id, " ended with an uncaught exception of type ",
                typeid(e).name(), ": ", e.what());
@@ -619,7 +624,7 @@ void WakeP() {
   StartM(s, nullptr, true);
 }
 
-G* NewProc(void (*fn)(void*), void* arg) {
+G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   Sched* s = sched();
   if (s == nullptr) GORO_FATAL("goro::Go called outside goro::Run");
   G* g = nullptr;
@@ -649,6 +654,7 @@ G* NewProc(void (*fn)(void*), void* arg) {
   }
   g->start_fn = fn;
   g->start_arg = arg;
+  g->start_destroy = destroy;
   g->saved_errno = 0;
   g->exception_state = ExceptionState{};
   g->preempt.store(false, std::memory_order_relaxed);

@@ -99,8 +99,10 @@ extern std::atomic<Sched*> g_sched;
 inline Sched* sched() { return g_sched.load(std::memory_order_acquire); }
 
 // runtime_internal::NewProc creates a goroutine running fn(arg) and queues it on the
-// current P (Go's newproc). Returns the new G. Must be called inside goro::Run.
-G* NewProc(void (*fn)(void*), void* arg);
+// current P (Go's newproc). destroy, if not null, releases arg: after fn returns, or at
+// shutdown if the goroutine was abandoned before finishing. Returns the new G. Must be
+// called inside goro::Run.
+G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*) = nullptr);
 
 // runtime_internal::CallOnSchedulerStack runs fn(arg) on the M's scheduler stack and
 // returns to the calling goroutine (Go's systemstack). The G's status is unchanged.

@@ -1,0 +1,292 @@
+// goro's side of the peer comparison (bench/README.md): the same workloads as
+// bench/go/peer_bench.go and bench/boost/boost_peer_bench.cc, printed as
+// name<TAB>metric<TAB>value<TAB>unit lines, one per repetition.
+//
+// Every case is a fresh goro::Run with the number of Ps the case names (procs:1 or
+// procs:all = the affinity mask's CPU count), so runtime start-up and shutdown are outside
+// the timed region but inside the process. BM_Spawn_Parked runs in a child process per
+// repetition, as the Boost peer does, so that its RSS delta starts from a clean heap.
+// BM_Context_Switch measures the bare switch of runtime/arch (goro::Context), the
+// counterpart of Boost.Context's fiber::resume.
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sys/mman.h>
+
+#include "bench/peer_lines.h"
+#include "runtime/arch/context_switch.h"
+#include "runtime/chan.h"
+#include "runtime/goro.h"
+#include "runtime/sync.h"
+
+namespace {
+
+using goro_bench::EmitComment;
+using goro_bench::EmitLine;
+using goro_bench::NowNs;
+
+// Workload sizes: the same numbers as the Go and Boost peers.
+constexpr int64_t kContextIters = 5'000'000;  // resumes, 2 switches each
+constexpr int64_t kYieldIters = 500'000;      // yields per goroutine
+constexpr int64_t kChanIters = 200'000;       // round trips
+constexpr int kFanOutChunks = 256;
+constexpr int64_t kFanOutIters = 100'000;  // hash rounds per chunk
+
+int64_t spawn_n = 1'000'000;  // --spawn_n
+
+goro::RunOptions Procs(int procs) {
+  goro::RunOptions options;
+  options.procs = procs;
+  return options;
+}
+
+// The fan-out's unit of work: a serial chain of splitmix64 rounds, identical to the peers'.
+uint64_t HashChunk(uint64_t seed, int64_t iters) {
+  uint64_t x = seed;
+  for (int64_t i = 0; i < iters; ++i) {
+    x += 0x9E3779B97F4A7C15ull;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+    x ^= x >> 31;
+  }
+  return x;
+}
+
+// --- BM_Context_Switch: two contexts switching back and forth, no scheduler -------------
+
+struct SwitchPair {
+  goro::Context main;
+  goro::Context peer;
+  bool stop = false;
+};
+
+void SwitchPeer(void* arg) {
+  auto* pair = static_cast<SwitchPair*>(arg);
+  while (!pair->stop) goro::SwitchContext(&pair->peer, &pair->main);
+  goro::SwitchContext(&pair->peer, &pair->main);  // Never resumed after this.
+}
+
+void BenchContextSwitch(int reps) {
+  constexpr size_t kStackBytes = 64 * 1024;
+  void* mem = mmap(nullptr, kStackBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                   -1, 0);
+  if (mem == MAP_FAILED) std::abort();
+  const auto lo = reinterpret_cast<uintptr_t>(mem);
+  for (int r = 0; r < reps; ++r) {
+    SwitchPair pair;
+    pair.main.InitForCurrentThread();
+    pair.peer.InitOnStack(lo, lo + kStackBytes, SwitchPeer, &pair);
+    const int64_t t0 = NowNs();
+    for (int64_t i = 0; i < kContextIters; ++i) goro::SwitchContext(&pair.main, &pair.peer);
+    const int64_t t1 = NowNs();
+    pair.stop = true;
+    goro::SwitchContext(&pair.main, &pair.peer);
+    EmitLine("BM_Context_Switch", "switch", double(t1 - t0) / double(2 * kContextIters), "ns");
+  }
+  munmap(mem, kStackBytes);
+}
+
+// --- Scheduler cases -------------------------------------------------------------------
+
+double YieldOnce() {
+  double ns = 0;
+  goro::Run([&ns] {
+    goro::WaitGroup wg;
+    wg.Add(2);
+    const int64_t t0 = NowNs();
+    for (int g = 0; g < 2; ++g) {
+      goro::Go([&wg] {
+        for (int64_t i = 0; i < kYieldIters; ++i) goro::Yield();
+        wg.Done();
+      });
+    }
+    wg.Wait();
+    ns = double(NowNs() - t0) / double(2 * kYieldIters);
+  }, Procs(1));
+  return ns;
+}
+
+// The main goroutine sends i on ping, a peer goroutine echoes it on pong.
+double ChanPingPongOnce(int procs) {
+  double ns = 0;
+  goro::Run([&ns] {
+    goro::Chan<int64_t> ping = goro::MakeChan<int64_t>();
+    goro::Chan<int64_t> pong = goro::MakeChan<int64_t>();
+    goro::WaitGroup wg;
+    wg.Add(1);
+    const int64_t t0 = NowNs();
+    goro::Go([ping, pong, &wg] {
+      while (std::optional<int64_t> v = ping.Receive()) pong.Send(*v);
+      wg.Done();
+    });
+    for (int64_t i = 0; i < kChanIters; ++i) {
+      ping.Send(i);
+      if (pong.Receive() != i) std::abort();
+    }
+    ping.Close();
+    wg.Wait();
+    ns = double(NowNs() - t0) / double(kChanIters);
+  }, Procs(procs));
+  return ns;
+}
+
+double SpawnJoinOnce(int procs) {
+  double ns = 0;
+  goro::Run([&ns] {
+    goro::WaitGroup wg;
+    wg.Add(static_cast<int32_t>(spawn_n));
+    const int64_t t0 = NowNs();
+    for (int64_t i = 0; i < spawn_n; ++i) goro::Go([&wg] { wg.Done(); });
+    wg.Wait();
+    ns = double(NowNs() - t0) / double(spawn_n);
+  }, Procs(procs));
+  return ns;
+}
+
+// Runs in a fresh process: spawn_n goroutines each block on one unbuffered channel.
+void ParkedOnce() {
+  goro::Run([] {
+    goro::Chan<int> gate = goro::MakeChan<int>();
+    goro::WaitGroup started;
+    goro::WaitGroup exited;
+    started.Add(static_cast<int32_t>(spawn_n));
+    exited.Add(static_cast<int32_t>(spawn_n));
+    const int64_t rss0 = goro_bench::ResidentBytes();
+    const int64_t maps0 = goro_bench::CountMappings();
+    const int64_t t0 = NowNs();
+    for (int64_t i = 0; i < spawn_n; ++i) {
+      goro::Go([gate, &started, &exited] {
+        started.Done();
+        gate.Receive();  // Parks until Close.
+        exited.Done();
+      });
+    }
+    started.Wait();
+    const int64_t t1 = NowNs();
+    const int64_t rss1 = goro_bench::ResidentBytes();
+    const int64_t maps1 = goro_bench::CountMappings();
+    gate.Close();
+    exited.Wait();
+    const std::string name = "BM_Spawn_Parked/n:" + std::to_string(spawn_n) + "/procs:1";
+    EmitLine(name, "spawn_per_g", double(t1 - t0) / double(spawn_n), "ns");
+    EmitLine(name, "rss_per_g", double(rss1 - rss0) / double(spawn_n), "B");
+    EmitLine(name, "maps", double(maps1), "count");
+    EmitLine(name, "maps_delta", double(maps1 - maps0), "count");
+  }, Procs(1));
+}
+
+double FanOutOnce(int procs, uint64_t* checksum) {
+  double ms = 0;
+  goro::Run([&] {
+    std::vector<uint64_t> out(kFanOutChunks);
+    goro::WaitGroup wg;
+    wg.Add(kFanOutChunks);
+    const int64_t t0 = NowNs();
+    for (int c = 0; c < kFanOutChunks; ++c) {
+      goro::Go([&out, &wg, c] {
+        out[static_cast<size_t>(c)] = HashChunk(static_cast<uint64_t>(c), kFanOutIters);
+        wg.Done();
+      });
+    }
+    wg.Wait();
+    ms = double(NowNs() - t0) / 1e6;
+    uint64_t sum = 0;
+    for (uint64_t v : out) sum ^= v;
+    *checksum = sum;
+  }, Procs(procs));
+  return ms;
+}
+
+int Usage(const char* argv0) {
+  std::fprintf(stderr,
+               "usage: %s [--reps=K] [--spawn_n=N]\n"
+               "  prints name<TAB>metric<TAB>value<TAB>unit lines (bench/README.md);\n"
+               "  the spawn cases use N goroutines (default 1000000) and run min(K, 3)\n"
+               "  times; the others run K times (default 5).\n",
+               argv0);
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int reps = 5;
+  bool parked = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--reps=", 7) == 0) {
+      reps = std::atoi(argv[i] + 7);
+    } else if (std::strncmp(argv[i], "--spawn_n=", 10) == 0) {
+      spawn_n = std::atoll(argv[i] + 10);
+    } else if (std::strcmp(argv[i], "--child-parked") == 0) {
+      parked = true;
+    } else {
+      return Usage(argv[0]);
+    }
+  }
+  if (reps < 1 || spawn_n < 1 || spawn_n > INT32_MAX) return Usage(argv[0]);
+  // Same heap policy as the Boost peer: freed memory stays in the process between
+  // repetitions (goro's own stack pool keeps stacks anyway).
+  mallopt(M_TRIM_THRESHOLD, -1);
+  if (parked) {
+    ParkedOnce();
+    return 0;
+  }
+
+  const int all = goro_bench::AllProcs();
+  const int big_reps = std::min(reps, 3);
+  const std::string procs_all = all == 1 ? "1" : "all";
+  char header[160];
+  std::snprintf(header, sizeof(header), "impl=goro procs_all=%d stack_reserve=%s reps=%d",
+                all, "256KiB", reps);
+  EmitComment(header);
+
+  BenchContextSwitch(reps);
+  for (int r = 0; r < reps; ++r) EmitLine("BM_Yield_PingPong/procs:1", "yield", YieldOnce(), "ns");
+  for (int r = 0; r < reps; ++r) {
+    EmitLine("BM_Chan_PingPong/procs:1", "round_trip", ChanPingPongOnce(1), "ns");
+  }
+  if (all > 1) {
+    for (int r = 0; r < reps; ++r) {
+      EmitLine("BM_Chan_PingPong/procs:all", "round_trip", ChanPingPongOnce(all), "ns");
+    }
+  }
+  const std::string n = std::to_string(spawn_n);
+  for (int r = 0; r < big_reps; ++r) {
+    EmitLine("BM_Spawn_Join/n:" + n + "/procs:1", "per_g", SpawnJoinOnce(1), "ns");
+  }
+  if (all > 1) {
+    for (int r = 0; r < big_reps; ++r) {
+      EmitLine("BM_Spawn_Join/n:" + n + "/procs:all", "per_g", SpawnJoinOnce(all), "ns");
+    }
+  }
+  for (int r = 0; r < big_reps; ++r) {
+    for (const std::string& line : goro_bench::RunSelf({"--child-parked", "--spawn_n=" + n})) {
+      std::printf("%s\n", line.c_str());
+    }
+    std::fflush(stdout);
+  }
+
+  const std::string fan = "BM_FanOut_Hash/chunks:" + std::to_string(kFanOutChunks);
+  uint64_t checksum = 0;
+  for (int r = 0; r < reps; ++r) {
+    const double wall1 = FanOutOnce(1, &checksum);
+    EmitLine(fan + "/procs:1", "wall", wall1, "ms");
+    const double wall_all = FanOutOnce(all, &checksum);
+    EmitLine(fan + "/procs:" + procs_all, "wall", wall_all, "ms");
+    EmitLine(fan, "speedup", wall1 / wall_all, "x");
+  }
+  char note[64];
+  std::snprintf(note, sizeof(note), "fanout_checksum=%016llx",
+                static_cast<unsigned long long>(checksum));
+  EmitComment(note);
+  return 0;
+}
