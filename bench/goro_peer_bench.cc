@@ -2,7 +2,7 @@
 // bench/go/peer_bench.go and bench/boost/boost_peer_bench.cc, printed as
 // name<TAB>metric<TAB>value<TAB>unit lines, one per repetition.
 //
-// Every case is a fresh goro::Run with the number of Ps the case names (procs:1 or
+// Every case runs its repetitions in one goro::Run with the number of Ps it names (procs:1 or
 // procs:all = the affinity mask's CPU count), so runtime start-up and shutdown are outside
 // the timed region but inside the process. BM_Spawn_Parked runs in a child process per
 // repetition, as the Boost peer does, so that its RSS delta starts from a clean heap.
@@ -30,6 +30,8 @@
 
 namespace {
 
+using goro::WaitGroup;
+
 using goro_bench::EmitComment;
 using goro_bench::EmitLine;
 using goro_bench::NowNs;
@@ -42,6 +44,9 @@ constexpr int kFanOutChunks = 256;
 constexpr int64_t kFanOutIters = 100'000;  // hash rounds per chunk
 
 int64_t spawn_n = 1'000'000;  // --spawn_n
+std::string only;             // --only: run the cases whose name contains this
+
+bool Wanted(const std::string& name) { return only.empty() || name.find(only) != std::string::npos; }
 
 goro::RunOptions Procs(int procs) {
   goro::RunOptions options;
@@ -97,59 +102,51 @@ void BenchContextSwitch(int reps) {
 
 // --- Scheduler cases -------------------------------------------------------------------
 
+// Each case below runs all its repetitions inside one goro::Run, as the Go peer runs them
+// inside one Go runtime: the first repetition pays for fresh stacks and page faults, the
+// later ones reuse dead goroutines and their stacks (Go's gfree cache does the same).
+
 double YieldOnce() {
-  double ns = 0;
-  goro::Run([&ns] {
-    goro::WaitGroup wg;
-    wg.Add(2);
-    const int64_t t0 = NowNs();
-    for (int g = 0; g < 2; ++g) {
-      goro::Go([&wg] {
-        for (int64_t i = 0; i < kYieldIters; ++i) goro::Yield();
-        wg.Done();
-      });
-    }
-    wg.Wait();
-    ns = double(NowNs() - t0) / double(2 * kYieldIters);
-  }, Procs(1));
-  return ns;
+  WaitGroup wg;
+  wg.Add(2);
+  const int64_t t0 = NowNs();
+  for (int g = 0; g < 2; ++g) {
+    goro::Go([&wg] {
+      for (int64_t i = 0; i < kYieldIters; ++i) goro::Yield();
+      wg.Done();
+    });
+  }
+  wg.Wait();
+  return double(NowNs() - t0) / double(2 * kYieldIters);
 }
 
 // The main goroutine sends i on ping, a peer goroutine echoes it on pong.
-double ChanPingPongOnce(int procs) {
-  double ns = 0;
-  goro::Run([&ns] {
-    goro::Chan<int64_t> ping = goro::MakeChan<int64_t>();
-    goro::Chan<int64_t> pong = goro::MakeChan<int64_t>();
-    goro::WaitGroup wg;
-    wg.Add(1);
-    const int64_t t0 = NowNs();
-    goro::Go([ping, pong, &wg] {
-      while (std::optional<int64_t> v = ping.Receive()) pong.Send(*v);
-      wg.Done();
-    });
-    for (int64_t i = 0; i < kChanIters; ++i) {
-      ping.Send(i);
-      if (pong.Receive() != i) std::abort();
-    }
-    ping.Close();
-    wg.Wait();
-    ns = double(NowNs() - t0) / double(kChanIters);
-  }, Procs(procs));
-  return ns;
+double ChanPingPongOnce() {
+  goro::Chan<int64_t> ping = goro::MakeChan<int64_t>();
+  goro::Chan<int64_t> pong = goro::MakeChan<int64_t>();
+  WaitGroup wg;
+  wg.Add(1);
+  const int64_t t0 = NowNs();
+  goro::Go([ping, pong, &wg] {
+    while (std::optional<int64_t> v = ping.Receive()) pong.Send(*v);
+    wg.Done();
+  });
+  for (int64_t i = 0; i < kChanIters; ++i) {
+    ping.Send(i);
+    if (pong.Receive() != i) std::abort();
+  }
+  ping.Close();
+  wg.Wait();
+  return double(NowNs() - t0) / double(kChanIters);
 }
 
-double SpawnJoinOnce(int procs) {
-  double ns = 0;
-  goro::Run([&ns] {
-    goro::WaitGroup wg;
-    wg.Add(static_cast<int32_t>(spawn_n));
-    const int64_t t0 = NowNs();
-    for (int64_t i = 0; i < spawn_n; ++i) goro::Go([&wg] { wg.Done(); });
-    wg.Wait();
-    ns = double(NowNs() - t0) / double(spawn_n);
-  }, Procs(procs));
-  return ns;
+double SpawnJoinOnce() {
+  WaitGroup wg;
+  wg.Add(static_cast<int32_t>(spawn_n));
+  const int64_t t0 = NowNs();
+  for (int64_t i = 0; i < spawn_n; ++i) goro::Go([&wg] { wg.Done(); });
+  wg.Wait();
+  return double(NowNs() - t0) / double(spawn_n);
 }
 
 // Runs in a fresh process: spawn_n goroutines each block on one unbuffered channel.
@@ -184,34 +181,47 @@ void ParkedOnce() {
   }, Procs(1));
 }
 
-double FanOutOnce(int procs, uint64_t* checksum) {
-  double ms = 0;
-  goro::Run([&] {
-    std::vector<uint64_t> out(kFanOutChunks);
-    goro::WaitGroup wg;
-    wg.Add(kFanOutChunks);
-    const int64_t t0 = NowNs();
-    for (int c = 0; c < kFanOutChunks; ++c) {
-      goro::Go([&out, &wg, c] {
-        out[static_cast<size_t>(c)] = HashChunk(static_cast<uint64_t>(c), kFanOutIters);
-        wg.Done();
-      });
-    }
-    wg.Wait();
-    ms = double(NowNs() - t0) / 1e6;
-    uint64_t sum = 0;
-    for (uint64_t v : out) sum ^= v;
-    *checksum = sum;
-  }, Procs(procs));
+double FanOutOnce(uint64_t* checksum) {
+  std::vector<uint64_t> out(kFanOutChunks);
+  WaitGroup wg;
+  wg.Add(kFanOutChunks);
+  const int64_t t0 = NowNs();
+  for (int c = 0; c < kFanOutChunks; ++c) {
+    goro::Go([&out, &wg, c] {
+      out[static_cast<size_t>(c)] = HashChunk(static_cast<uint64_t>(c), kFanOutIters);
+      wg.Done();
+    });
+  }
+  wg.Wait();
+  const double ms = double(NowNs() - t0) / 1e6;
+  uint64_t sum = 0;
+  for (uint64_t v : out) sum ^= v;
+  *checksum = sum;
   return ms;
+}
+
+// Runs `once` `reps` times inside one goro::Run with `procs` Ps and returns the values.
+template <typename F>
+std::vector<double> Repeat(int procs, int reps, F once) {
+  std::vector<double> values;
+  goro::Run([&] {
+    for (int r = 0; r < reps; ++r) values.push_back(once());
+  }, Procs(procs));
+  return values;
+}
+
+void EmitAll(const std::string& name, const char* metric, const std::vector<double>& values,
+             const char* unit) {
+  for (double v : values) EmitLine(name, metric, v, unit);
 }
 
 int Usage(const char* argv0) {
   std::fprintf(stderr,
-               "usage: %s [--reps=K] [--spawn_n=N]\n"
+               "usage: %s [--reps=K] [--spawn_n=N] [--only=SUBSTRING]\n"
                "  prints name<TAB>metric<TAB>value<TAB>unit lines (bench/README.md);\n"
                "  the spawn cases use N goroutines (default 1000000) and run min(K, 3)\n"
-               "  times; the others run K times (default 5).\n",
+               "  times; the others run K times (default 5). --only runs the cases whose\n"
+               "  name contains SUBSTRING (for profiling one case).\n",
                argv0);
   return 2;
 }
@@ -226,6 +236,8 @@ int main(int argc, char** argv) {
       reps = std::atoi(argv[i] + 7);
     } else if (std::strncmp(argv[i], "--spawn_n=", 10) == 0) {
       spawn_n = std::atoll(argv[i] + 10);
+    } else if (std::strncmp(argv[i], "--only=", 7) == 0) {
+      only = argv[i] + 7;
     } else if (std::strcmp(argv[i], "--child-parked") == 0) {
       parked = true;
     } else {
@@ -249,40 +261,45 @@ int main(int argc, char** argv) {
                 all, "256KiB", reps);
   EmitComment(header);
 
-  BenchContextSwitch(reps);
-  for (int r = 0; r < reps; ++r) EmitLine("BM_Yield_PingPong/procs:1", "yield", YieldOnce(), "ns");
-  for (int r = 0; r < reps; ++r) {
-    EmitLine("BM_Chan_PingPong/procs:1", "round_trip", ChanPingPongOnce(1), "ns");
+  if (Wanted("BM_Context_Switch")) BenchContextSwitch(reps);
+  if (Wanted("BM_Yield_PingPong/procs:1")) {
+    EmitAll("BM_Yield_PingPong/procs:1", "yield", Repeat(1, reps, YieldOnce), "ns");
   }
-  if (all > 1) {
-    for (int r = 0; r < reps; ++r) {
-      EmitLine("BM_Chan_PingPong/procs:all", "round_trip", ChanPingPongOnce(all), "ns");
-    }
+  if (Wanted("BM_Chan_PingPong/procs:1")) {
+    EmitAll("BM_Chan_PingPong/procs:1", "round_trip", Repeat(1, reps, ChanPingPongOnce), "ns");
+  }
+  if (all > 1 && Wanted("BM_Chan_PingPong/procs:all")) {
+    EmitAll("BM_Chan_PingPong/procs:all", "round_trip", Repeat(all, reps, ChanPingPongOnce),
+            "ns");
   }
   const std::string n = std::to_string(spawn_n);
-  for (int r = 0; r < big_reps; ++r) {
-    EmitLine("BM_Spawn_Join/n:" + n + "/procs:1", "per_g", SpawnJoinOnce(1), "ns");
+  if (Wanted("BM_Spawn_Join/n:" + n + "/procs:1")) {
+    EmitAll("BM_Spawn_Join/n:" + n + "/procs:1", "per_g", Repeat(1, big_reps, SpawnJoinOnce),
+            "ns");
   }
-  if (all > 1) {
+  if (all > 1 && Wanted("BM_Spawn_Join/n:" + n + "/procs:all")) {
+    EmitAll("BM_Spawn_Join/n:" + n + "/procs:all", "per_g",
+            Repeat(all, big_reps, SpawnJoinOnce), "ns");
+  }
+  if (Wanted("BM_Spawn_Parked/n:" + n + "/procs:1")) {
     for (int r = 0; r < big_reps; ++r) {
-      EmitLine("BM_Spawn_Join/n:" + n + "/procs:all", "per_g", SpawnJoinOnce(all), "ns");
+      for (const std::string& line :
+           goro_bench::RunSelf({"--child-parked", "--spawn_n=" + n})) {
+        std::printf("%s\n", line.c_str());
+      }
+      std::fflush(stdout);
     }
-  }
-  for (int r = 0; r < big_reps; ++r) {
-    for (const std::string& line : goro_bench::RunSelf({"--child-parked", "--spawn_n=" + n})) {
-      std::printf("%s\n", line.c_str());
-    }
-    std::fflush(stdout);
   }
 
   const std::string fan = "BM_FanOut_Hash/chunks:" + std::to_string(kFanOutChunks);
   uint64_t checksum = 0;
-  for (int r = 0; r < reps; ++r) {
-    const double wall1 = FanOutOnce(1, &checksum);
-    EmitLine(fan + "/procs:1", "wall", wall1, "ms");
-    const double wall_all = FanOutOnce(all, &checksum);
-    EmitLine(fan + "/procs:" + procs_all, "wall", wall_all, "ms");
-    EmitLine(fan, "speedup", wall1 / wall_all, "x");
+  if (Wanted(fan)) {
+    auto fan_once = [&checksum] { return FanOutOnce(&checksum); };
+    const std::vector<double> wall1 = Repeat(1, reps, fan_once);
+    const std::vector<double> wall_all = Repeat(all, reps, fan_once);
+    EmitAll(fan + "/procs:1", "wall", wall1, "ms");
+    EmitAll(fan + "/procs:" + procs_all, "wall", wall_all, "ms");
+    for (size_t r = 0; r < wall1.size(); ++r) EmitLine(fan, "speedup", wall1[r] / wall_all[r], "x");
   }
   char note[64];
   std::snprintf(note, sizeof(note), "fanout_checksum=%016llx",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -28,8 +29,7 @@ int ProcsFromEnvironment() {
   int n = 0;
   if (env != nullptr && absl::SimpleAtoi(env, &n) && n > 0) return n;
   if (env != nullptr && *env != '\0') {
-    static const char kMsg[] = "goro: ignoring GOROMAXPROCS (want a positive integer)\n";
-    (void)::write(2, kMsg, sizeof(kMsg) - 1);
+    std::fprintf(stderr, "goro: ignoring GOROMAXPROCS=%s (want a positive integer)\n", env);
   }
   unsigned hc = std::thread::hardware_concurrency();
   return hc == 0 ? 1 : static_cast<int>(hc);

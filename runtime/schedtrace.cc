@@ -10,7 +10,11 @@
 
 namespace goro::runtime_internal {
 
-void PrintSchedTrace(bool detail) {
+// A best-effort snapshot, as Go's is: sysmon reads fields that their owners change without
+// the locks taken here (an M's spinning flag, the id of a G being recycled by NewProc), so
+// a line may mix values from slightly different moments. Those reads are deliberately not
+// instrumented for ThreadSanitizer; everything written here is a copy into a local string.
+__attribute__((no_sanitize("thread"))) void PrintSchedTrace(bool detail) {
   Sched* s = sched();
   if (s == nullptr) return;
   int64_t now = NanoTime();

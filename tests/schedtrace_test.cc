@@ -45,7 +45,9 @@ TEST(SchedTrace, PrintsGoStyleSummaryAndDetailLines) {
   ASSERT_EQ(goro::debug::schedtrace.Get(), absl::Milliseconds(20));
   ASSERT_TRUE(goro::debug::scheddetail.Get());
   ::testing::internal::CaptureStderr();
-  BusyProgram(absl::Milliseconds(300));
+  const absl::Time start = absl::Now();
+  BusyProgram(absl::Milliseconds(500));
+  const absl::Duration elapsed = absl::Now() - start;
   const std::string err = ::testing::internal::GetCapturedStderr();
   EXPECT_THAT(err, ContainsRegex("SCHED [0-9]+ms: gomaxprocs=2 idleprocs=[0-2] threads=[0-9]+ "
                                  "spinningthreads=[0-9]+ idlethreads=[0-9]+ runqueue=[0-9]+ "
@@ -56,13 +58,13 @@ TEST(SchedTrace, PrintsGoStyleSummaryAndDetailLines) {
   EXPECT_THAT(err, ContainsRegex("  M0: p=-?[0-9]+ curg=-?[0-9]+ spinning=[01] syscall=[01]"));
   // Main waits in WaitGroup.Wait for most of the run.
   EXPECT_THAT(err, ContainsRegex("  G1: status=[0-9]+\\([A-Za-z]+\\)"));
-  // About one summary every 20 ms over 300 ms; allow a loaded machine to drop many.
+  // One summary per 20 ms at most: never more than the period allows (a loaded machine
+  // may print fewer, so there is no lower bound beyond the lines checked above).
   int summaries = 0;
   for (size_t at = err.find("SCHED "); at != std::string::npos; at = err.find("SCHED ", at + 1)) {
     ++summaries;
   }
-  EXPECT_GE(summaries, 3);
-  EXPECT_LE(summaries, 30);
+  EXPECT_LE(summaries, elapsed / absl::Milliseconds(20) + 1);
 }
 
 TEST(SchedTrace, TurningItOffLiveSilencesIt) {
