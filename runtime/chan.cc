@@ -39,6 +39,7 @@
 #include "base/fatal.h"
 #include "runtime/chan_core.h"
 #include "runtime/park.h"
+#include "runtime/scheduler.h"
 
 namespace goro::runtime_internal {
 

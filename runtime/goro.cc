@@ -109,6 +109,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   p0->status.store(kPRunning, std::memory_order_release);
   m0->p.store(p0, std::memory_order_relaxed);
 
+  s->policy = SchedulerPolicy();
   Sched* raw = s.get();
   // Release: every M and sysmon see the fully built scheduler.
   g_sched.store(raw, std::memory_order_release);

@@ -1,6 +1,7 @@
-// The scheduler's internal blocking API for runtime code (channels, sync, timers): park the
-// running goroutine, ready a parked one, yield, and the safe-point check (Go's gopark,
-// goready, Gosched).
+// The goroutine's side of the scheduler protocol, for runtime code (channels, sync, timers,
+// stop-the-world): park the running goroutine, yield, the safe-point check, and running a
+// function on the scheduler stack (Go's gopark, Gosched, systemstack). Readying a parked G
+// is scheduling policy: Ready in scheduler.h.
 
 #ifndef GORO_RUNTIME_PARK_H_
 #define GORO_RUNTIME_PARK_H_
@@ -26,22 +27,20 @@ using ParkCommit = bool (*)(G* g, void* arg);
 // Thread safety: the calling goroutine only.
 void Park(WaitReason reason, ParkCommit commit, void* arg);
 
-// runtime_internal::Ready makes a Waiting G runnable (Go's goready/ready): CAS Waiting ->
-// Runnable and put it in the current P's runnext slot (so a woken partner runs soon), or
-// on the global run queue when the caller has no P; wakes an idle P if there is one.
-// Precondition: g is Waiting and the caller is responsible for readying it (it took g off
-// the wait queue under that queue's lock).
-// Thread safety: any thread (goroutine or not).
-void Ready(G* g);
-
-// runtime_internal::Yield puts the calling goroutine at the back of the global run queue
-// and runs others (Go's Gosched). Precondition: called from a goroutine.
+// runtime_internal::Yield makes the calling goroutine Runnable at the back of its P's run
+// queue and runs others (Go's Gosched, which uses the global queue instead).
+// Precondition: called from a goroutine.
 void Yield();
 
 // runtime_internal::SafePoint honours pending preemption and stop-the-world requests of
 // the calling goroutine (cheap when there are none: one relaxed load). Every blocking
 // primitive calls it on entry. Precondition: called from a goroutine.
 void SafePoint();
+
+// runtime_internal::CallOnSchedulerStack runs fn(arg) on the M's scheduler stack and
+// returns to the calling goroutine (Go's systemstack). The G's status is unchanged; fn
+// must not park or switch. Precondition: called from a goroutine.
+void CallOnSchedulerStack(void (*fn)(void*), void* arg);
 
 }  // namespace goro::runtime_internal
 

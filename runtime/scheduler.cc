@@ -36,140 +36,10 @@
 
 namespace goro::runtime_internal {
 
-std::atomic<Sched*> g_sched{nullptr};
-
 namespace {
-
-// Owner: the calling thread.
-thread_local M* t_current_m = nullptr;
-thread_local uint64_t t_fallback_rand = 0;
 
 constexpr uint32_t kGlobalQueueCheckInterval = 61;  // Go checks the global queue every 61
 constexpr int32_t kMaxCachedDeadGs = 1024;          // dead Gs keep their stacks up to this
-
-void SwitchToScheduler(MAction action) {
-  G* g = CurrentG();
-  M* m = CurrentM();
-  m->action = action;
-  SwitchContext(&g->context, &m->g0);
-}
-
-// --- global run queue and lists (scheduler lock held) ---
-
-void GlobRunqPutLocked(Sched* s, G* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  g->sched_link = nullptr;
-  if (s->runq_tail != nullptr) {
-    s->runq_tail->sched_link = g;
-  } else {
-    s->runq_head = g;
-  }
-  s->runq_tail = g;
-  s->runq_size.fetch_add(1, std::memory_order_relaxed);
-}
-
-void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b)
-    ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  b.tail->sched_link = nullptr;
-  if (s->runq_tail != nullptr) {
-    s->runq_tail->sched_link = b.head;
-  } else {
-    s->runq_head = b.head;
-  }
-  s->runq_tail = b.tail;
-  s->runq_size.fetch_add(static_cast<int32_t>(b.n), std::memory_order_relaxed);
-}
-
-G* GlobRunqPopLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  G* g = s->runq_head;
-  if (g == nullptr) return nullptr;
-  s->runq_head = g->sched_link;
-  if (s->runq_head == nullptr) s->runq_tail = nullptr;
-  g->sched_link = nullptr;
-  s->runq_size.fetch_sub(1, std::memory_order_relaxed);
-  return g;
-}
-
-// Go's globrunqget: one G to run now, and a fair share moved to p's local queue.
-G* GlobRunqGetLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  int32_t size = s->runq_size.load(std::memory_order_relaxed);
-  if (size == 0) return nullptr;
-  int32_t n = size / s->nprocs + 1;
-  if (n > size) n = size;
-  if (n > static_cast<int32_t>(RunQueue::kSize / 2)) n = RunQueue::kSize / 2;
-  G* g = GlobRunqPopLocked(s);
-  for (int32_t i = 1; i < n; ++i) {
-    G* extra = GlobRunqPopLocked(s);
-    RunQueue::Batch overflow;
-    if (!p->runq.Put(extra, false, &overflow)) GlobRunqPutBatchLocked(s, overflow);
-  }
-  return g;
-}
-
-void PidlePutLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  p->status.store(kPIdle, std::memory_order_release);
-  p->m.store(nullptr, std::memory_order_relaxed);
-  p->link = s->pidle;
-  s->pidle = p;
-  s->npidle.fetch_add(1, std::memory_order_relaxed);
-}
-
-P* PidleGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  P* p = s->pidle;
-  if (p == nullptr) return nullptr;
-  s->pidle = p->link;
-  p->link = nullptr;
-  s->npidle.fetch_sub(1, std::memory_order_relaxed);
-  return p;
-}
-
-void MPutLocked(Sched* s, M* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  m->schedlink = s->midle;
-  s->midle = m;
-  m->idle = true;
-  s->nmidle++;
-}
-
-M* MGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  M* m = s->midle;
-  if (m == nullptr) return nullptr;
-  s->midle = m->schedlink;
-  m->schedlink = nullptr;
-  m->idle = false;
-  s->nmidle--;
-  return m;
-}
-
-void MRemoveLocked(Sched* s, M* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  for (M** link = &s->midle; *link != nullptr; link = &(*link)->schedlink) {
-    if (*link == m) {
-      *link = m->schedlink;
-      m->schedlink = nullptr;
-      m->idle = false;
-      s->nmidle--;
-      return;
-    }
-  }
-}
-
-void AcquireP(M* m, P* p) {
-  p->m.store(m, std::memory_order_relaxed);
-  p->status.store(kPRunning, std::memory_order_release);
-  m->p.store(p, std::memory_order_relaxed);
-}
-
-P* ReleaseP(M* m) {
-  P* p = m->p.load(std::memory_order_relaxed);
-  m->p.store(nullptr, std::memory_order_relaxed);
-  if (p != nullptr) p->m.store(nullptr, std::memory_order_relaxed);
-  return p;
-}
-
-// A P stops for stop-the-world (Go's gcstopm bookkeeping). Scheduler lock held.
-void StopPForWorldLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
-  p->status.store(kPGCStop, std::memory_order_release);
-  p->m.store(nullptr, std::memory_order_relaxed);
-  if (--s->stopwait == 0) s->stopnote.Wakeup();
-}
 
 void* MStart(void* arg);
 void Schedule(M* m);
@@ -597,22 +467,6 @@ void GoroutineEntry(void* arg) {
 
 }  // namespace
 
-__attribute__((noipa)) M* CurrentM() { return t_current_m; }
-__attribute__((noipa)) void SetCurrentM(M* m) { t_current_m = m; }
-
-uint32_t FastRand() {
-  M* m = CurrentM();
-  uint64_t* state = m != nullptr ? &m->rand_state : &t_fallback_rand;
-  if (*state == 0) *state = 0x2545f4914f6cdd1dULL ^ reinterpret_cast<uintptr_t>(state);
-  // xorshift64*
-  uint64_t x = *state;
-  x ^= x >> 12;
-  x ^= x << 25;
-  x ^= x >> 27;
-  *state = x;
-  return static_cast<uint32_t>((x * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
 void WakeP() {
   Sched* s = sched();
   if (s->npidle.load(std::memory_order_relaxed) == 0) return;
@@ -680,14 +534,6 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   return g;
 }
 
-void Park(WaitReason reason, ParkCommit commit, void* arg) {
-  M* m = CurrentM();
-  m->park_reason = reason;
-  m->park_commit = commit;
-  m->park_arg = arg;
-  SwitchToScheduler(MAction::kPark);
-}
-
 void Ready(G* g) {
   CasGStatus(g, kGWaiting, kGRunnable);
   Sched* s = sched();
@@ -704,34 +550,6 @@ void Ready(G* g) {
     GlobRunqPutLocked(s, g);
   }
   WakeP();
-}
-
-void Yield() { SwitchToScheduler(MAction::kYield); }
-
-void SafePoint() {
-  G* g = CurrentG();
-  if (g == nullptr) return;
-  if (ABSL_PREDICT_FALSE(g->preempt_stop.load(std::memory_order_relaxed))) {
-    SwitchToScheduler(MAction::kPreemptPark);
-    return;
-  }
-  Sched* s = sched();
-  if (ABSL_PREDICT_FALSE(g->preempt.load(std::memory_order_relaxed) ||
-                         s->gcwaiting.load(std::memory_order_relaxed))) {
-    g->preempt.store(false, std::memory_order_relaxed);
-    SwitchToScheduler(MAction::kYield);
-  }
-  if (ABSL_PREDICT_FALSE(s->shutting_down.load(std::memory_order_relaxed))) {
-    // The program is over: this goroutine never runs again (as when a Go program exits).
-    Park(WaitReason::kZero, nullptr, nullptr);
-  }
-}
-
-void CallOnSchedulerStack(void (*fn)(void*), void* arg) {
-  M* m = CurrentM();
-  m->sched_fn = fn;
-  m->sched_arg = arg;
-  SwitchToScheduler(MAction::kCallOnSchedStack);
 }
 
 void EnterSyscall() {
@@ -790,99 +608,11 @@ void ExitSyscall() {
   SwitchToScheduler(MAction::kExitSyscallNoP);
 }
 
-// --- stop-the-world ---
-
-namespace {
-
-void StopTheWorldOnSchedStack(void*) {
-  Sched* s = sched();
-  M* self = CurrentM();
-  {
-    MutexLock lock(&s->mu);
-    s->stopwait = s->nprocs;
-    s->gcwaiting.store(true, std::memory_order_release);
-    P* mine = self->p.load(std::memory_order_relaxed);
-    mine->status.store(kPGCStop, std::memory_order_release);
-    s->stopwait--;
-    while (P* p = PidleGetLocked(s)) {
-      p->status.store(kPGCStop, std::memory_order_release);
-      s->stopwait--;
-    }
-  }
-  for (auto& p : s->allp) {
-    uint32_t expected = kPSyscall;
-    if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
-      MutexLock lock(&s->mu);
-      p->m.store(nullptr, std::memory_order_relaxed);
-      s->stopwait--;
-    }
-  }
-  for (;;) {
-    {
-      MutexLock lock(&s->mu);
-      if (s->stopwait == 0) break;
-    }
-    // Ask every running G to reach a safe point, and wait a little.
-    for (auto& p : s->allp) {
-      if (M* pm = p->m.load(std::memory_order_relaxed)) {
-        if (G* cg = pm->curg.load(std::memory_order_relaxed)) {
-          cg->preempt.store(true, std::memory_order_relaxed);
-        }
-      }
-    }
-    s->stopnote.SleepUntil(NanoTime() + 100000);
-    s->stopnote.Clear();
-  }
-  s->stopnote.Clear();
-}
-
-void StartTheWorldOnSchedStack(void*) {
-  Sched* s = sched();
-  M* self = CurrentM();
-  P* mine = self->p.load(std::memory_order_relaxed);
-  std::vector<P*> with_work;
-  {
-    MutexLock lock(&s->mu);
-    s->gcwaiting.store(false, std::memory_order_release);
-    mine->status.store(kPRunning, std::memory_order_release);
-    for (auto& p : s->allp) {
-      if (p.get() == mine) continue;
-      if (p->status.load(std::memory_order_relaxed) != kPGCStop) continue;
-      if (!p->runq.Empty()) {
-        p->status.store(kPIdle, std::memory_order_release);
-        with_work.push_back(p.get());
-      } else {
-        PidlePutLocked(s, p.get());
-      }
-    }
-  }
-  for (P* p : with_work) StartM(s, p, false);
-  WakeP();
-}
-
-}  // namespace
-
-void StopTheWorld() {
-  G* g = CurrentG();
-  if (g == nullptr) GORO_FATAL("StopTheWorld must be called from a goroutine");
-  Sched* s = sched();
-  // One stopper at a time (Go's worldsema): later ones yield until the world restarts.
-  while (s->stw_active.exchange(true, std::memory_order_acquire)) Yield();
-  SafePoint();
-  CasGToWaitingForGC(g, kGRunning, WaitReason::kStoppingTheWorld);
-  CallOnSchedulerStack(StopTheWorldOnSchedStack, nullptr);
-  CasGStatus(g, kGWaiting, kGRunning);
-}
-
-void StartTheWorld() {
-  CallOnSchedulerStack(StartTheWorldOnSchedStack, nullptr);
-  // Release: the next stopper sees everything this one did with the world stopped.
-  sched()->stw_active.store(false, std::memory_order_release);
-}
-
-bool WorldStopped() {
-  Sched* s = sched();
-  return s != nullptr && s->gcwaiting.load(std::memory_order_acquire);
+SchedPolicy SchedulerPolicy() {
+  SchedPolicy policy;
+  policy.start_m = StartM;
+  policy.wake_p = WakeP;
+  return policy;
 }
 
 // Used by Run (goro.cc).

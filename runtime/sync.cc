@@ -24,6 +24,7 @@
 #include "base/fatal.h"
 #include "runtime/g.h"
 #include "runtime/park.h"
+#include "runtime/scheduler.h"
 
 namespace goro {
 namespace runtime_internal {

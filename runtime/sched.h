@@ -1,0 +1,157 @@
+// The scheduler's shared state and the primitive operations on it (Go's schedt with allp
+// and allgs, the idle P and M lists, the global run queue, acquirep/releasep). Part of
+// runtime:core: stop-the-world (world.h), the tracer and the collector use these without
+// depending on the scheduling policy (scheduler.h), which fills in Sched::policy.
+//
+// Glossary:
+//   G   a goroutine (g.h);  M  an OS thread running Gs, with a scheduler stack (m.h);
+//   P   the right to run Gs, with a local run queue (p.h);
+//   safe point  a place where a G can be stopped: park, yield, channel and sync
+//       operations, spawn, blocking-call boundaries (goro preempts cooperatively);
+//   STW stop-the-world: every P stopped at a safe point or in a blocking call;
+//   scan bit  the status-word bit whose holder owns a G's stack (g_status.h).
+// docs/scheduler.md has the long form.
+
+#ifndef GORO_RUNTIME_SCHED_H_
+#define GORO_RUNTIME_SCHED_H_
+
+#include <pthread.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "base/mutex.h"
+#include "runtime/g.h"
+#include "runtime/m.h"
+#include "runtime/note.h"
+#include "runtime/p.h"
+#include "runtime/run_queue.h"
+#include "runtime/stack_pool.h"
+
+namespace goro::runtime_internal {
+
+struct Sched;
+
+// runtime_internal::TimerHeap: the pending timers of one runtime (the functions are in
+// timers.cc), a min-heap on (deadline, sequence). Timers of abandoned goroutines die with
+// the runtime.
+struct Timer;
+struct TimerHeap {
+  Mutex mu;
+  std::vector<Timer*> heap ABSL_GUARDED_BY(mu);
+  uint64_t seq ABSL_GUARDED_BY(mu) = 0;
+  // Atomic: the earliest deadline (INT64_MAX: none), written under mu, read lock-free.
+  std::atomic<int64_t> next{INT64_MAX};
+};
+
+// runtime_internal::SchedPolicy: the scheduling policy's entry points that core code
+// (stop-the-world) calls back into. The policy layer (scheduler.cc) fills them in before
+// the first goroutine runs; they are constant afterwards.
+struct SchedPolicy {
+  // Go's startm: run P `p` (null: any idle P) on an idle or new M.
+  void (*start_m)(Sched* s, P* p, bool spinning) = nullptr;
+  // Go's wakep: start a spinning M if there may be work and nobody is looking for it.
+  void (*wake_p)() = nullptr;
+};
+
+// runtime_internal::Sched is the one scheduler of a running goro::Run (Go's schedt plus
+// allp and allgs). Created by Run, destroyed when Run returns.
+struct Sched {
+  // Constant while the runtime runs.
+  int32_t nprocs = 0;
+  std::vector<std::unique_ptr<P>> allp;
+  std::unique_ptr<StackPool> stacks;
+  SchedPolicy policy;
+
+  // The scheduler lock (Go's sched.lock). Held briefly; never across a switch.
+  Mutex mu;
+  // --- Begin mu-protected members ---
+  G* runq_head ABSL_GUARDED_BY(mu) = nullptr;  // global run queue
+  G* runq_tail ABSL_GUARDED_BY(mu) = nullptr;
+  P* pidle ABSL_GUARDED_BY(mu) = nullptr;      // idle Ps
+  M* midle ABSL_GUARDED_BY(mu) = nullptr;      // idle Ms
+  int32_t nmidle ABSL_GUARDED_BY(mu) = 0;
+  G* gfree ABSL_GUARDED_BY(mu) = nullptr;      // dead Gs for reuse
+  int32_t stopwait ABSL_GUARDED_BY(mu) = 0;    // Ps still to stop for STW
+  // --- End mu-protected members ---
+  // Atomic: mirrors of mu-protected counts for lock-free checks (written under mu).
+  std::atomic<int32_t> runq_size{0};
+  std::atomic<int32_t> npidle{0};
+  std::atomic<int32_t> nmspinning{0};
+  // Atomic: a stop-the-world is in progress (Go's sched.gcwaiting); Ms stop their Ps at
+  // the next scheduling point.
+  std::atomic<bool> gcwaiting{false};
+  // Atomic: a goroutine owns stop-the-world (Go's worldsema); acquire/release pairs order
+  // one stopper's work before the next's.
+  std::atomic<bool> stw_active{false};
+  // The stopper sleeps here until stopwait reaches 0.
+  Note stopnote;
+
+  // Every G ever created (Go's allgs), for STW, dumps and the collector.
+  Mutex allg_mu;
+  std::vector<G*> allgs ABSL_GUARDED_BY(allg_mu);
+  std::vector<std::unique_ptr<G>> gstore ABSL_GUARDED_BY(allg_mu);  // owns the Gs
+
+  // Every M (never freed while the runtime runs).
+  Mutex allm_mu;
+  std::vector<std::unique_ptr<M>> allm ABSL_GUARDED_BY(allm_mu);
+
+  // Atomic counters.
+  std::atomic<int64_t> next_goid{1};
+  std::atomic<int64_t> next_mid{0};
+  std::atomic<int64_t> live_goroutines{0};  // created and not yet Dead
+  std::atomic<bool> shutting_down{false};
+
+  // Pending timers (Sleep and friends).
+  TimerHeap timers;
+
+  // Sysmon.
+  Note sysmon_stop;
+  pthread_t sysmon_thread{};
+  int64_t start_ns = 0;  // Constant: NanoTime() at Run.
+};
+
+// runtime_internal::sched is the running scheduler, or null outside goro::Run.
+// Atomic: set (release) by Run before any M starts, cleared after every M stopped.
+extern std::atomic<Sched*> g_sched;
+inline Sched* sched() { return g_sched.load(std::memory_order_acquire); }
+
+// The global run queue (Go's globrunqput, globrunqputbatch, globrunqget). runq_size
+// mirrors its length for lock-free checks.
+void GlobRunqPutLocked(Sched* s, G* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+// Pops one G, and moves a fair share of the rest (length / nprocs + 1, at most half a
+// local queue) to p's local queue. Null when the queue is empty.
+G* GlobRunqGetLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+
+// The idle P list (Go's pidleput / pidleget): PidlePutLocked marks p Idle and unowned.
+void PidlePutLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+P* PidleGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+
+// The idle M list (Go's mput / mget); MRemoveLocked takes m off it if it is there.
+void MPutLocked(Sched* s, M* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+M* MGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+void MRemoveLocked(Sched* s, M* m) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+
+// Go's acquirep / releasep: m takes p (which becomes Running), or gives up its P
+// (returned; null if it had none). The caller is m's thread and decides where p goes.
+void AcquireP(M* m, P* p);
+P* ReleaseP(M* m);
+
+// Bookkeeping when p stops for stop-the-world (Go's gcstopm / the stopper taking a P):
+// p becomes GCStop and unowned; the stopper is woken when the last P has stopped.
+void StopPForWorldLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
+
+// runtime_internal::SwitchToScheduler leaves `action` in the current M and switches from
+// the running G to the M's scheduler stack (Go's mcall); the scheduler carries out the
+// action with the G's context saved. Returns when the G next runs.
+// Precondition: called from a goroutine.
+void SwitchToScheduler(MAction action);
+
+}  // namespace goro::runtime_internal
+
+#endif  // GORO_RUNTIME_SCHED_H_

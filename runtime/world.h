@@ -1,0 +1,28 @@
+// Stop-the-world (Go's stopTheWorld / startTheWorld): every P stopped at a safe point or
+// taken from a blocking call, so that the caller is the only goroutine running.
+
+#ifndef GORO_RUNTIME_WORLD_H_
+#define GORO_RUNTIME_WORLD_H_
+
+namespace goro::runtime_internal {
+
+// runtime_internal::StopTheWorld stops every other P. Called from a goroutine: it takes the
+// stop-the-world token (a second stopper yields until the first calls StartTheWorld),
+// moves itself Running -> Waiting-for-GC (reason kStoppingTheWorld) so that a concurrent
+// SuspendG never waits for it, stops the Ps from its M's scheduler stack, and returns
+// Running with the world stopped and its own P held. Goroutines that never reach a safe
+// point delay it (preemption is cooperative).
+// Thread safety: any goroutine; stoppers are serialised.
+void StopTheWorld();
+
+// runtime_internal::StartTheWorld restarts the Ps stopped by StopTheWorld and releases the
+// token. Precondition: the caller is the goroutine that stopped the world.
+void StartTheWorld();
+
+// runtime_internal::WorldStopped reports whether a stop-the-world is in effect (also while
+// the stopper is still waiting for Ps). Thread safety: any thread.
+bool WorldStopped();
+
+}  // namespace goro::runtime_internal
+
+#endif  // GORO_RUNTIME_WORLD_H_
