@@ -523,8 +523,15 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   if (p != nullptr) {
     RunQueue::Batch overflow;
     if (!p->runq.Put(g, true, &overflow)) {
-      MutexLock lock(&s->mu);
-      GlobRunqPutBatchLocked(s, overflow);
+      {
+        MutexLock lock(&s->mu);
+        GlobRunqPutBatchLocked(s, overflow);
+      }
+      // Back-pressure (not in Go): a spawner that fills its P's queue yields at its next
+      // safe point (goro::Go's), so the queued goroutines run and release their stacks
+      // before it allocates more. This bounds the stacks pinned by goroutines that have
+      // not started yet; docs/scheduler.md says why.
+      if (G* self = CurrentG()) self->preempt.store(true, std::memory_order_relaxed);
     }
   } else {
     MutexLock lock(&s->mu);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <memory>
@@ -65,6 +66,27 @@ TEST_P(SchedulerTest, SpawnJoinCountsEveryGoroutine) {
   }, Options());
   EXPECT_EQ(done.load(), kN);
   EXPECT_EQ(sum.load(), int64_t{kN} * (kN - 1) / 2);
+}
+
+// A spawner that fills its P's run queue yields (NewProc's back-pressure), so goroutines
+// that finish at once never pile up with a stack each: the stacks in use stay near the
+// queue's size instead of growing with the number spawned.
+TEST_P(SchedulerTest, SpawnLoopKeepsFewStacksInUse) {
+  constexpr int kN = (GORO_ASAN || GORO_TSAN) ? 3000 : 20000;
+  std::atomic<int64_t> done{0};
+  size_t peak_in_use = 0;
+  goro::Run([&] {
+    auto* pool = goro::runtime_internal::sched()->stacks.get();
+    for (int i = 0; i < kN; ++i) {
+      goro::Go([&] { done.fetch_add(1, std::memory_order_release); });
+      peak_in_use = std::max(peak_in_use, pool->Stats().stacks_in_use);
+    }
+    YieldUntil(done, kN);
+  }, Options());
+  EXPECT_EQ(done.load(), kN);
+  // Without back-pressure one P would hold all kN; with it, about one queue's worth
+  // (256 local + the overflow batch) per P plus the running ones.
+  EXPECT_LE(peak_in_use, size_t{1024} * static_cast<size_t>(GetParam()));
 }
 
 TEST_P(SchedulerTest, GoroutineIdsAreUnique) {
