@@ -23,6 +23,7 @@
 #include <sys/mman.h>
 
 #include "bench/peer_lines.h"
+#include "bench/peer_workloads.h"
 #include "runtime/arch/context_switch.h"
 #include "runtime/chan.h"
 #include "runtime/goro.h"
@@ -36,12 +37,13 @@ using goro_bench::EmitComment;
 using goro_bench::EmitLine;
 using goro_bench::NowNs;
 
-// Workload sizes: the same numbers as the Go and Boost peers.
-constexpr int64_t kContextIters = 5'000'000;  // resumes, 2 switches each
-constexpr int64_t kYieldIters = 500'000;      // yields per goroutine
-constexpr int64_t kChanIters = 200'000;       // round trips
-constexpr int kFanOutChunks = 256;
-constexpr int64_t kFanOutIters = 100'000;  // hash rounds per chunk
+using goro_bench::HashChunk;
+using goro_bench::kChanIters;
+using goro_bench::kContextIters;
+using goro_bench::kFanOutChunks;
+using goro_bench::kFanOutIters;
+using goro_bench::kYieldIters;
+
 
 int64_t spawn_n = 1'000'000;  // --spawn_n
 std::string only;             // --only: run the cases whose name contains this
@@ -52,18 +54,6 @@ goro::RunOptions Procs(int procs) {
   goro::RunOptions options;
   options.procs = procs;
   return options;
-}
-
-// The fan-out's unit of work: a serial chain of splitmix64 rounds, identical to the peers'.
-uint64_t HashChunk(uint64_t seed, int64_t iters) {
-  uint64_t x = seed;
-  for (int64_t i = 0; i < iters; ++i) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    x ^= x >> 31;
-  }
-  return x;
 }
 
 // --- BM_Context_Switch: two contexts switching back and forth, no scheduler -------------

@@ -22,7 +22,7 @@ struct P;
 enum class MAction : uint8_t {
   kNone,
   kPark,             // Park(): to Waiting, then the commit function
-  kYield,            // Yield() or a preemption request: to Runnable on the global queue
+  kYield,            // Yield() or a preemption request: to Runnable on the local queue
   kExit,             // the G's function returned: to Dead
   kPreemptPark,      // SuspendG asked the G to stop: to Preempted
   kExitSyscallNoP,   // back from a blocking call without a P: to Runnable, M stops

@@ -20,6 +20,7 @@
 #include "runtime/settings.h"
 #include "runtime/stack_pool.h"
 #include "runtime/sync.h"
+#include "tests/stack_overflow_util.h"
 
 namespace goro {
 namespace {
@@ -92,15 +93,6 @@ TEST(StackGuardSetting, MappingsPerStackMatchTheMode) {
   }
 }
 
-volatile int g_depth_limit = 1 << 30;
-
-ABSL_ATTRIBUTE_NOINLINE int Recurse(int depth) {
-  if (depth > g_depth_limit) return 0;
-  volatile char frame[512];
-  frame[0] = static_cast<char>(depth);
-  return Recurse(depth + 1) + frame[0];
-}
-
 // With a guard, unbounded recursion in a goroutine started by goro::Go dies naming the
 // goroutine. Without one (off) the overflow would silently run into the neighbouring
 // stack, so that mode is checked only through the pool (the tests above).
@@ -110,7 +102,7 @@ TEST(StackGuardSettingDeathTest, OverflowInAGoroutineNamesIt) {
     return;
   }
   EXPECT_DEATH(goro::Run([] {
-    Go([] { Recurse(0); });
+    Go([] { testing_internal::RecurseUntilOverflow(0); });
     Sleep(absl::Seconds(30));
   }, RunOptions{.procs = 1}),
                "goro: stack overflow in goroutine 2 \\(stack \\[0x[0-9a-f]+, 0x[0-9a-f]+\\)");

@@ -22,6 +22,7 @@
 #include "runtime/stack.h"
 #include "runtime/stack_guard.h"
 #include "runtime/stack_pool_test_peer.h"
+#include "tests/stack_overflow_util.h"
 
 namespace goro {
 namespace {
@@ -275,17 +276,8 @@ struct Overflow {
   Context co;
 };
 
-volatile int g_recursion_limit = 1 << 30;
-
-ABSL_ATTRIBUTE_NOINLINE int Recurse(int depth) {
-  if (depth > g_recursion_limit) return 0;
-  volatile char frame[512];
-  frame[0] = static_cast<char>(depth);
-  return Recurse(depth + 1) + frame[0];
-}
-
 void OverflowEntry(void* arg) {
-  Recurse(0);
+  testing_internal::RecurseUntilOverflow(0);
   SwitchContextFinal(&static_cast<Overflow*>(arg)->co, &static_cast<Overflow*>(arg)->main);
 }
 

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "bench/peer_lines.h"
+#include "bench/peer_workloads.h"
 
 namespace {
 
@@ -45,12 +46,13 @@ using goro_bench::EmitComment;
 using goro_bench::EmitLine;
 using goro_bench::NowNs;
 
-// Workload sizes; bench/go/peer_bench.go uses the same numbers.
-constexpr int64_t kContextIters = 5'000'000;  // resumes, 2 switches each
-constexpr int64_t kYieldIters = 500'000;      // yields per fiber
-constexpr int64_t kChanIters = 200'000;       // round trips
-constexpr int kFanOutChunks = 256;
-constexpr int64_t kFanOutIters = 100'000;  // hash rounds per chunk
+using goro_bench::HashChunk;
+using goro_bench::kChanIters;
+using goro_bench::kContextIters;
+using goro_bench::kFanOutChunks;
+using goro_bench::kFanOutIters;
+using goro_bench::kYieldIters;
+
 constexpr std::size_t kFiberStackBytes = 16 * 1024;
 
 // Goroutines in the spawn cases; --spawn_n (README: compare.py uses 100k, --full 1M).
@@ -89,19 +91,6 @@ class WaitGroup {
   boost::fibers::mutex mu_;
   boost::fibers::condition_variable cv_;
 };
-
-// HashChunk is the fan-out's unit of work: a serial chain of splitmix64 rounds (no
-// vectorisation possible), identical to hashChunk in bench/go/peer_bench.go.
-uint64_t HashChunk(uint64_t seed, int64_t iters) {
-  uint64_t x = seed;
-  for (int64_t i = 0; i < iters; ++i) {
-    x += 0x9E3779B97F4A7C15ull;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-    x ^= x >> 31;
-  }
-  return x;
-}
 
 // --- Cases on the main thread (round_robin) -------------------------------------------
 
