@@ -1,4 +1,5 @@
-// goro::Mutex: a std::mutex with Abseil's thread-safety annotations.
+// goro::base_internal::OsMutex: a std::mutex with Abseil's thread-safety annotations, for
+// the runtime's own slow paths. (goro::Mutex is the goroutine mutex of runtime/sync.h.)
 //
 // Why not absl::Mutex: Debian's Abseil is not built with ThreadSanitizer, so TSan cannot see
 // the happens-before edges of absl::Mutex and reports false races; pthread mutexes are
@@ -11,17 +12,17 @@
 
 #include "absl/base/thread_annotations.h"
 
-namespace goro {
+namespace goro::base_internal {
 
-// goro::Mutex is an exclusive lock for slow paths (registries, setup); never held across a
-// goroutine switch.
+// base_internal::OsMutex is an exclusive lock that blocks the OS thread, for slow paths
+// (registries, setup, the scheduler lock); never held across a goroutine switch.
 // Memory ordering: Unlock() happens-before every later Lock() of the same mutex.
 // Thread safety: all methods are thread-safe.
-class ABSL_LOCKABLE Mutex {
+class ABSL_LOCKABLE OsMutex {
  public:
-  Mutex() = default;
-  Mutex(const Mutex&) = delete;
-  Mutex& operator=(const Mutex&) = delete;
+  OsMutex() = default;
+  OsMutex(const OsMutex&) = delete;
+  OsMutex& operator=(const OsMutex&) = delete;
 
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
   void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
@@ -30,18 +31,18 @@ class ABSL_LOCKABLE Mutex {
   std::mutex mu_;
 };
 
-// goro::MutexLock holds a goro::Mutex for its scope.
-class ABSL_SCOPED_LOCKABLE MutexLock {
+// base_internal::OsMutexLock holds an OsMutex for its scope.
+class ABSL_SCOPED_LOCKABLE OsMutexLock {
  public:
-  explicit MutexLock(Mutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
-  MutexLock(const MutexLock&) = delete;
-  MutexLock& operator=(const MutexLock&) = delete;
-  ~MutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
+  explicit OsMutexLock(OsMutex* mu) ABSL_EXCLUSIVE_LOCK_FUNCTION(mu) : mu_(mu) { mu_->Lock(); }
+  OsMutexLock(const OsMutexLock&) = delete;
+  OsMutexLock& operator=(const OsMutexLock&) = delete;
+  ~OsMutexLock() ABSL_UNLOCK_FUNCTION() { mu_->Unlock(); }
 
  private:
-  Mutex* const mu_;
+  OsMutex* const mu_;
 };
 
-}  // namespace goro
+}  // namespace goro::base_internal
 
 #endif  // GORO_BASE_MUTEX_H_

@@ -99,7 +99,7 @@ void Registry::Register(Setting* setting) {
     GORO_FATAL("gorodebug: setting name \"", name, "\" does not match [a-z][a-z0-9_.]*");
   }
   if (name == "help") GORO_FATAL("gorodebug: \"help\" is reserved and cannot be a setting");
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   auto it = std::lower_bound(settings_.begin(), settings_.end(), name,
                              [](const Setting* s, absl::string_view n) { return s->name() < n; });
   if (it != settings_.end() && (*it)->name() == name) {
@@ -109,7 +109,7 @@ void Registry::Register(Setting* setting) {
 }
 
 void Registry::Unregister(Setting* setting) {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   settings_.erase(std::remove(settings_.begin(), settings_.end(), setting), settings_.end());
   subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
                                     [&](const Subscriber& s) { return s.setting == setting; }),
@@ -124,7 +124,7 @@ Setting* Registry::FindLocked(absl::string_view name) const {
 }
 
 Setting* Registry::Find(absl::string_view name) const {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   return FindLocked(name);
 }
 
@@ -148,7 +148,7 @@ std::string Registry::SuggestLocked(absl::string_view key) const {
 }
 
 std::string Registry::Suggest(absl::string_view key) const {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   return SuggestLocked(key);
 }
 
@@ -210,7 +210,7 @@ void Registry::Notify(const std::vector<UpdateEvent>& events) {
   if (events.empty()) return;
   std::vector<Subscriber> subscribers;
   {
-    MutexLock lock(&mu_);
+    base_internal::OsMutexLock lock(&mu_);
     subscribers = subscribers_;
   }
   for (const UpdateEvent& e : events) {
@@ -250,7 +250,7 @@ StartupReport Registry::Initialize(const StartupOptions& options) {
 
   std::vector<UpdateEvent> events;
   {
-    MutexLock lock(&mu_);
+    base_internal::OsMutexLock lock(&mu_);
     if (startup_report_.has_value()) return *startup_report_;
     for (const Source& src : sources) {
       ParseResult parsed = Parse(src.text, src.where);
@@ -283,17 +283,17 @@ StartupReport Registry::Initialize(const StartupOptions& options) {
 }
 
 bool Registry::initialized() const {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   return startup_report_.has_value();
 }
 
 void Registry::Freeze() {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   frozen_ = true;
 }
 
 bool Registry::frozen() const {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   return frozen_;
 }
 
@@ -301,7 +301,7 @@ absl::Status Registry::Set(absl::string_view name, absl::string_view value,
                            absl::string_view reason) {
   std::vector<UpdateEvent> events;
   {
-    MutexLock lock(&mu_);
+    base_internal::OsMutexLock lock(&mu_);
     Setting* s = FindLocked(name);
     if (s == nullptr) {
       std::string hint = SuggestLocked(name);
@@ -335,7 +335,7 @@ absl::Status Registry::Apply(absl::string_view settings, absl::string_view reaso
   }
   std::vector<UpdateEvent> events;
   {
-    MutexLock lock(&mu_);
+    base_internal::OsMutexLock lock(&mu_);
     std::vector<Staged> staged;
     StageLocked(parsed, "Apply()", /*check_frozen=*/true, &staged, &problems);
     if (!problems.empty()) {
@@ -357,7 +357,7 @@ std::vector<Problem> Registry::ApplyFromSource(absl::string_view settings, Origi
   std::vector<Problem> problems = parsed.problems;
   std::vector<UpdateEvent> events;
   {
-    MutexLock lock(&mu_);
+    base_internal::OsMutexLock lock(&mu_);
     std::vector<Staged> staged;
     StageLocked(parsed, where, /*check_frozen=*/true, &staged, &problems);
     events = CommitLocked(staged, origin, "");
@@ -369,7 +369,7 @@ std::vector<Problem> Registry::ApplyFromSource(absl::string_view settings, Origi
 std::vector<Problem> Registry::Check(absl::string_view settings, absl::string_view where) const {
   ParseResult parsed = Parse(settings, where);
   std::vector<Problem> problems = parsed.problems;
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   std::vector<Staged> staged;
   StageLocked(parsed, where, /*check_frozen=*/false, &staged, &problems);
   std::stable_sort(problems.begin(), problems.end(),
@@ -378,7 +378,7 @@ std::vector<Problem> Registry::Check(absl::string_view settings, absl::string_vi
 }
 
 uint64_t Registry::Subscribe(absl::string_view name, Callback callback) {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   const Setting* s = nullptr;
   if (!name.empty()) {
     s = FindLocked(name);
@@ -390,14 +390,14 @@ uint64_t Registry::Subscribe(absl::string_view name, Callback callback) {
 }
 
 void Registry::Unsubscribe(uint64_t id) {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   subscribers_.erase(std::remove_if(subscribers_.begin(), subscribers_.end(),
                                     [&](const Subscriber& s) { return s.id == id; }),
                      subscribers_.end());
 }
 
 std::vector<SettingSnapshot> Registry::Snapshot() const {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   std::vector<SettingSnapshot> out;
   out.reserve(settings_.size());
   for (const Setting* s : settings_) {

@@ -82,7 +82,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   // M0 is the calling thread; it holds P0, the other Ps start idle.
   M* m0;
   {
-    MutexLock lock(&s->allm_mu);
+    base_internal::OsMutexLock lock(&s->allm_mu);
     auto m = std::make_unique<M>();
     m->id = s->next_mid.fetch_add(1, std::memory_order_relaxed);
     m->thread = pthread_self();
@@ -91,7 +91,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
     s->allm.push_back(std::move(m));
   }
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     for (int32_t i = s->nprocs - 1; i >= 1; --i) {
       P* p = s->allp[static_cast<size_t>(i)].get();
       p->status.store(kPIdle, std::memory_order_relaxed);
@@ -123,7 +123,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   StopSysmon(raw);
   std::vector<M*> others;
   {
-    MutexLock lock(&raw->allm_mu);
+    base_internal::OsMutexLock lock(&raw->allm_mu);
     for (auto& m : raw->allm) {
       if (m.get() != m0) others.push_back(m.get());
     }
@@ -133,7 +133,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   SetCurrentM(nullptr);
   SetCurrentG(nullptr);
   {
-    MutexLock lock(&raw->allg_mu);
+    base_internal::OsMutexLock lock(&raw->allg_mu);
     for (G* g : raw->allgs) {
       // An abandoned goroutine's callable (goro::Go's heap copy). Its frames are gone with
       // its stack; the callable's captures are destroyed here, on this thread, alone.

@@ -20,12 +20,12 @@ __attribute__((no_sanitize("thread"))) void PrintSchedTrace(bool detail) {
   int64_t now = NanoTime();
   int32_t nm;
   {
-    MutexLock lock(&s->allm_mu);
+    base_internal::OsMutexLock lock(&s->allm_mu);
     nm = static_cast<int32_t>(s->allm.size());
   }
   int32_t nmidle;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     nmidle = s->nmidle;
   }
   std::string line = absl::StrCat(
@@ -47,7 +47,7 @@ __attribute__((no_sanitize("thread"))) void PrintSchedTrace(bool detail) {
                       " m=", m != nullptr ? m->id : -1, " runqsize=", p->runq.Size(), "\n");
     }
     {
-      MutexLock lock(&s->allm_mu);
+      base_internal::OsMutexLock lock(&s->allm_mu);
       for (auto& m : s->allm) {
         P* p = m->p.load(std::memory_order_relaxed);
         G* g = m->curg.load(std::memory_order_relaxed);
@@ -57,7 +57,7 @@ __attribute__((no_sanitize("thread"))) void PrintSchedTrace(bool detail) {
                         " syscall=", m->in_syscall.load(std::memory_order_relaxed) ? 1 : 0, "\n");
       }
     }
-    MutexLock lock(&s->allg_mu);
+    base_internal::OsMutexLock lock(&s->allg_mu);
     for (G* g : s->allgs) {
       uint32_t st = ReadGStatus(g);
       if (st == kGDead) continue;

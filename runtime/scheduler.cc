@@ -46,9 +46,9 @@ void Schedule(M* m);
 
 // Go's newm: a new OS thread that starts with P `p`.
 void NewM(Sched* s, P* p, bool spinning) {
-  MutexLock lock(&s->allm_mu);
+  base_internal::OsMutexLock lock(&s->allm_mu);
   if (s->shutting_down.load(std::memory_order_acquire)) {
-    MutexLock l2(&s->mu);
+    base_internal::OsMutexLock l2(&s->mu);
     PidlePutLocked(s, p);
     if (spinning) s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
     return;
@@ -72,7 +72,7 @@ void NewM(Sched* s, P* p, bool spinning) {
 void StartM(Sched* s, P* p, bool spinning) {
   M* m;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     if (p == nullptr) {
       p = PidleGetLocked(s);
       if (p == nullptr) {
@@ -107,7 +107,7 @@ void HandoffP(Sched* s, P* p) {
       return;
     }
   }
-  MutexLock lock(&s->mu);
+  base_internal::OsMutexLock lock(&s->mu);
   if (s->gcwaiting.load(std::memory_order_relaxed)) {
     StopPForWorldLocked(s, p);
     return;
@@ -119,7 +119,7 @@ void HandoffP(Sched* s, P* p) {
 bool StopM(Sched* s, M* m) {
   for (;;) {
     {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       // BeginShutdown sets the flag before it empties the idle list under s->mu: either it
       // finds this M there, or this M sees the flag (otherwise M0 could sleep forever).
       if (s->shutting_down.load(std::memory_order_acquire)) return false;
@@ -135,7 +135,7 @@ bool StopM(Sched* s, M* m) {
     if (!woken) {
       bool still_idle;
       {
-        MutexLock lock(&s->mu);
+        base_internal::OsMutexLock lock(&s->mu);
         still_idle = m->idle;
         if (still_idle) MRemoveLocked(s, m);
       }
@@ -147,7 +147,7 @@ bool StopM(Sched* s, M* m) {
         if (s->shutting_down.load(std::memory_order_acquire)) return false;
         P* p = nullptr;
         if (!s->gcwaiting.load(std::memory_order_relaxed)) {
-          MutexLock lock(&s->mu);
+          base_internal::OsMutexLock lock(&s->mu);
           if (s->runq_size.load(std::memory_order_relaxed) > 0) p = PidleGetLocked(s);
         }
         if (p != nullptr) {
@@ -161,7 +161,7 @@ bool StopM(Sched* s, M* m) {
     if (s->shutting_down.load(std::memory_order_acquire)) return false;
     P* p;
     {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       p = m->nextp;
       m->nextp = nullptr;
     }
@@ -179,7 +179,7 @@ bool GcStopM(Sched* s, M* m) {
   }
   P* p = ReleaseP(m);
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     StopPForWorldLocked(s, p);
   }
   return StopM(s, m);
@@ -211,7 +211,7 @@ G* FindRunnable(Sched* s, M* m) {
     if (tick % kGlobalQueueCheckInterval == 0 && s->runq_size.load(std::memory_order_relaxed) > 0) {
       G* g;
       {
-        MutexLock lock(&s->mu);
+        base_internal::OsMutexLock lock(&s->mu);
         g = GlobRunqGetLocked(s, p);
       }
       if (g != nullptr) {
@@ -226,7 +226,7 @@ G* FindRunnable(Sched* s, M* m) {
     if (s->runq_size.load(std::memory_order_relaxed) > 0) {
       G* g;
       {
-        MutexLock lock(&s->mu);
+        base_internal::OsMutexLock lock(&s->mu);
         g = GlobRunqGetLocked(s, p);
       }
       if (g != nullptr) {
@@ -255,7 +255,7 @@ G* FindRunnable(Sched* s, M* m) {
     }
     // Nothing: give up the P (Go's releasep + pidleput), re-check, then sleep.
     {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       if (s->gcwaiting.load(std::memory_order_relaxed) || s->shutting_down.load(std::memory_order_relaxed)) {
         continue;
       }
@@ -280,7 +280,7 @@ G* FindRunnable(Sched* s, M* m) {
         if (!other->runq.Empty()) {
           P* q;
           {
-            MutexLock lock(&s->mu);
+            base_internal::OsMutexLock lock(&s->mu);
             q = PidleGetLocked(s);
           }
           if (q != nullptr) {
@@ -305,7 +305,7 @@ void DropG(M* m, G* g) {
 
 // Go's gfput: keep the dead G (and, within a bound, its stack) for reuse.
 void GFPut(Sched* s, G* g) {
-  MutexLock lock(&s->mu);
+  base_internal::OsMutexLock lock(&s->mu);
   static_assert(kMaxCachedDeadGs > 0);
   g->sched_link = s->gfree;
   s->gfree = g;
@@ -315,7 +315,7 @@ void BeginShutdown(Sched* s) {
   s->shutting_down.store(true, std::memory_order_release);
   std::vector<M*> idle;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     while (M* m = MGetLocked(s)) idle.push_back(m);
   }
   for (M* m : idle) m->park.Wakeup();
@@ -353,7 +353,7 @@ Next HandleAction(Sched* s, M* m, G* g) {
       P* p = m->p.load(std::memory_order_relaxed);
       RunQueue::Batch overflow;
       if (!p->runq.Put(g, false, &overflow)) {
-        MutexLock lock(&s->mu);
+        base_internal::OsMutexLock lock(&s->mu);
         GlobRunqPutBatchLocked(s, overflow);
       }
       return {};
@@ -390,7 +390,7 @@ Next HandleAction(Sched* s, M* m, G* g) {
       CasGStatus(g, kGSyscall, kGRunnable);
       DropG(m, g);
       {
-        MutexLock lock(&s->mu);
+        base_internal::OsMutexLock lock(&s->mu);
         GlobRunqPutLocked(s, g);
       }
       WakeP();
@@ -434,7 +434,7 @@ void* MStart(void* arg) {
   Sched* s = sched();
   P* p;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     p = m->nextp;
     m->nextp = nullptr;
   }
@@ -483,7 +483,7 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   if (s == nullptr) GORO_FATAL("goro::Go called outside goro::Run");
   G* g = nullptr;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     g = s->gfree;
     if (g != nullptr) {
       s->gfree = g->sched_link;
@@ -494,7 +494,7 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
     auto owned = std::make_unique<G>();
     g = owned.get();
     CasGStatus(g, kGIdle, kGDead);
-    MutexLock lock(&s->allg_mu);
+    base_internal::OsMutexLock lock(&s->allg_mu);
     s->allgs.push_back(g);
     s->gstore.push_back(std::move(owned));
   }
@@ -524,7 +524,7 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
     RunQueue::Batch overflow;
     if (!p->runq.Put(g, true, &overflow)) {
       {
-        MutexLock lock(&s->mu);
+        base_internal::OsMutexLock lock(&s->mu);
         GlobRunqPutBatchLocked(s, overflow);
       }
       // Back-pressure (not in Go): a spawner that fills its P's queue yields at its next
@@ -534,7 +534,7 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
       if (G* self = CurrentG()) self->preempt.store(true, std::memory_order_relaxed);
     }
   } else {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     GlobRunqPutLocked(s, g);
   }
   WakeP();
@@ -549,11 +549,11 @@ void Ready(G* g) {
   if (p != nullptr && p->status.load(std::memory_order_relaxed) == kPRunning) {
     RunQueue::Batch overflow;
     if (!p->runq.Put(g, true, &overflow)) {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       GlobRunqPutBatchLocked(s, overflow);
     }
   } else {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     GlobRunqPutLocked(s, g);
   }
   WakeP();
@@ -573,7 +573,7 @@ void EnterSyscall() {
   if (s->gcwaiting.load(std::memory_order_acquire)) {
     uint32_t expected = kPSyscall;
     if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       p->m.store(nullptr, std::memory_order_relaxed);
       if (--s->stopwait == 0) s->stopnote.Wakeup();
     }
@@ -602,7 +602,7 @@ void ExitSyscall() {
   m->p.store(nullptr, std::memory_order_relaxed);
   P* p = nullptr;
   if (!s->gcwaiting.load(std::memory_order_acquire)) {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     p = PidleGetLocked(s);
   }
   if (p != nullptr) {

@@ -37,13 +37,13 @@ SlabRecord g_slabs[kMaxStackSlabs];
 // read by the handler (acquire) to bound its scan.
 std::atomic<int> g_slab_high_water{0};
 // Serialises registrations and removals (never taken by the handler).
-Mutex g_registry_mu;
+base_internal::OsMutex g_registry_mu;
 
 }  // namespace
 
 absl::StatusOr<int> RegisterStackSlab(uintptr_t base, size_t count, size_t stride,
                                       size_t guard, const Stack* stacks) {
-  MutexLock lock(&g_registry_mu);
+  base_internal::OsMutexLock lock(&g_registry_mu);
   int high = g_slab_high_water.load(std::memory_order_relaxed);
   for (int i = 0; i < kMaxStackSlabs; ++i) {
     SlabRecord& r = g_slabs[i];
@@ -63,7 +63,7 @@ absl::StatusOr<int> RegisterStackSlab(uintptr_t base, size_t count, size_t strid
 }
 
 void UnregisterStackSlab(int slot) {
-  MutexLock lock(&g_registry_mu);
+  base_internal::OsMutexLock lock(&g_registry_mu);
   GORO_CHECK(slot >= 0 && slot < kMaxStackSlabs);
   g_slabs[slot].base.store(0, std::memory_order_release);
 }

@@ -89,7 +89,7 @@ StackPool::StackPool(const StackPoolOptions& options) : options_(options) {
 }
 
 StackPool::~StackPool() {
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   const size_t in_use = stacks_in_use_.load(std::memory_order_relaxed);
   if (in_use != 0) {
     GORO_FATAL("StackPool destroyed with ", in_use, " stacks in use");
@@ -202,7 +202,7 @@ absl::Status StackPool::AddSlabLocked() {
 absl::StatusOr<Stack*> StackPool::Allocate(int64_t goid) {
   Stack* stack;
   {
-    MutexLock lock(&mu_);
+    base_internal::OsMutexLock lock(&mu_);
     if (free_list_ == nullptr) GORO_RETURN_IF_ERROR(AddSlabLocked());
     stack = free_list_;
     free_list_ = stack->next_free_;
@@ -227,7 +227,7 @@ void StackPool::Free(Stack* stack) {
   // Return all but the hot top to the kernel; the pages read back as zeros.
   const size_t cold = stack->size() - options_.hot_bytes;
   if (cold > 0) madvise(reinterpret_cast<void*>(stack->lo()), cold, MADV_DONTNEED);
-  MutexLock lock(&mu_);
+  base_internal::OsMutexLock lock(&mu_);
   if (!stack->in_use_) {
     GORO_FATAL("StackPool::Free: stack [", FatalHex{stack->lo()}, ", ", FatalHex{stack->hi()},
                ") freed twice (last goroutine ", stack->goid(), ")");

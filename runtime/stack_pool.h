@@ -118,7 +118,7 @@ class StackPool {
   // Constant after construction.
   size_t stacks_per_slab_ = 0;
 
-  mutable Mutex mu_;
+  mutable base_internal::OsMutex mu_;
   // --- Begin mu_-protected members ---
   StackGuardMode mode_ ABSL_GUARDED_BY(mu_);
   std::vector<Slab> slabs_ ABSL_GUARDED_BY(mu_);

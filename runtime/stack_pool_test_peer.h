@@ -13,7 +13,7 @@ class StackPoolTestPeer {
   // Makes the pool's next slab mapping fail with `err` (for example ENOMEM) as if mmap
   // had returned it. Thread safety: thread-safe.
   static void FailNextMapping(StackPool* pool, int err) {
-    MutexLock lock(&pool->mu_);
+    base_internal::OsMutexLock lock(&pool->mu_);
     pool->inject_mapping_errno_ = err;
   }
 };

@@ -35,13 +35,10 @@ class SyncWaitList {
 
 }  // namespace runtime_internal
 
-// The primitives live in goro::sync (read it as Go's package sync). base/mutex.h already
-// defines goro::Mutex and goro::MutexLock (a std::mutex wrapper for the runtime's own slow
-// paths) and every user of runtime/goro.h sees it, so the goroutine mutex is
-// goro::sync::Mutex until that one is renamed; then this namespace becomes inline and
-// goro::Mutex names the goroutine mutex. WaitGroup, Cond and Notification have no clash
-// and are also exported as goro::WaitGroup, goro::Cond, goro::Notification (at the end).
-namespace sync {
+// The primitives live in goro::sync (read it as Go's package sync), an inline namespace:
+// goro::Mutex, goro::MutexLock, goro::WaitGroup, goro::Cond and goro::Notification name
+// them too. (The runtime's own OS-thread lock is base_internal::OsMutex, base/mutex.h.)
+inline namespace sync {
 
 // goro::sync::Mutex is a mutual-exclusion lock for goroutines (Go's sync.Mutex). A goroutine
 // that finds it held spins briefly, then parks (wait reason "sync.Mutex.Lock"); its OS
@@ -256,11 +253,6 @@ class Notification {
 };
 
 }  // namespace sync
-
-using sync::Cond;
-using sync::Notification;
-using sync::WaitGroup;
-
 }  // namespace goro
 
 #endif  // GORO_RUNTIME_SYNC_H_

@@ -28,7 +28,7 @@ void AddTimer(Timer* t) {
   TimerHeap& h = Timers();
   bool earliest;
   {
-    MutexLock lock(&h.mu);
+    base_internal::OsMutexLock lock(&h.mu);
     t->seq = h.seq++;
     h.heap.push_back(t);
     std::push_heap(h.heap.begin(), h.heap.end(), Later);
@@ -41,7 +41,7 @@ void AddTimer(Timer* t) {
   Sched* s = sched();
   M* m = nullptr;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     m = s->midle;
     if (m != nullptr) {
       s->midle = m->schedlink;
@@ -65,7 +65,7 @@ int64_t RunTimers() {
     Timer* t = nullptr;
     int64_t now = NanoTime();
     {
-      MutexLock lock(&h.mu);
+      base_internal::OsMutexLock lock(&h.mu);
       if (h.heap.empty()) {
         h.next.store(INT64_MAX, std::memory_order_release);
         return INT64_MAX;

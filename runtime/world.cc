@@ -27,7 +27,7 @@ void StopTheWorldOnSchedStack(void*) {
   Sched* s = sched();
   M* self = CurrentM();
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     s->stopwait = s->nprocs;
     s->gcwaiting.store(true, std::memory_order_release);
     P* mine = self->p.load(std::memory_order_relaxed);
@@ -41,14 +41,14 @@ void StopTheWorldOnSchedStack(void*) {
   for (auto& p : s->allp) {
     uint32_t expected = kPSyscall;
     if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       p->m.store(nullptr, std::memory_order_relaxed);
       s->stopwait--;
     }
   }
   for (;;) {
     {
-      MutexLock lock(&s->mu);
+      base_internal::OsMutexLock lock(&s->mu);
       if (s->stopwait == 0) break;
     }
     // Ask every running G to reach a safe point, and wait a little.
@@ -71,7 +71,7 @@ void StartTheWorldOnSchedStack(void*) {
   P* mine = self->p.load(std::memory_order_relaxed);
   std::vector<P*> with_work;
   {
-    MutexLock lock(&s->mu);
+    base_internal::OsMutexLock lock(&s->mu);
     s->gcwaiting.store(false, std::memory_order_release);
     mine->status.store(kPRunning, std::memory_order_release);
     for (auto& p : s->allp) {

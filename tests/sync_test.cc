@@ -1,8 +1,7 @@
 // Tests for goro's sync primitives: Mutex (mutual exclusion under contention, TryLock),
 // WaitGroup, Cond and Notification, across proc counts 1, 2 and 4.
-//
-// goro.h brings in base/mutex.h's goro::Mutex (a std::mutex wrapper), so the goroutine
-// mutex is goro::sync::Mutex (see runtime/sync.h).
+// They are used by their public names (goro::Mutex, ...), which the inline namespace
+// goro::sync provides.
 
 #include "runtime/sync.h"
 
@@ -36,16 +35,16 @@ TEST_P(SyncTest, MutexExcludesUnderContention) {
   RunGoro([] {
     constexpr int kGoroutines = 16;
     constexpr int kIncrements = 2000;
-    sync::Mutex mu;
+    Mutex mu;
     int64_t counter = 0;  // plain: TSan reports a race if exclusion fails
     std::atomic<int> inside{0};
     std::atomic<bool> overlap{false};
-    sync::WaitGroup wg;
+    WaitGroup wg;
     wg.Add(kGoroutines);
     for (int g = 0; g < kGoroutines; ++g) {
       Go([&] {
         for (int i = 0; i < kIncrements; ++i) {
-          sync::MutexLock lock(&mu);
+          MutexLock lock(&mu);
           if (inside.fetch_add(1) != 0) overlap = true;
           ++counter;
           if (i % 64 == 0) Yield();  // hold the lock across a switch now and then
@@ -56,14 +55,14 @@ TEST_P(SyncTest, MutexExcludesUnderContention) {
     }
     wg.Wait();
     EXPECT_FALSE(overlap.load());
-    sync::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     EXPECT_EQ(counter, int64_t{kGoroutines} * kIncrements);
   });
 }
 
 TEST_P(SyncTest, MutexTryLock) {
   RunGoro([] {
-    sync::Mutex mu;
+    Mutex mu;
     ASSERT_TRUE(mu.TryLock());
     EXPECT_FALSE(mu.TryLock());
     Chan<bool> got(1);
@@ -83,7 +82,7 @@ TEST_P(SyncTest, MutexTryLock) {
 
 TEST_P(SyncTest, MutexHandsOffInArrivalOrder) {
   RunGoro([] {
-    sync::Mutex mu;
+    Mutex mu;
     Chan<int> order(8);
     mu.Lock();
     for (int i = 0; i < 4; ++i) {
@@ -105,7 +104,7 @@ TEST_P(SyncTest, MutexHandsOffInArrivalOrder) {
 TEST_P(SyncTest, WaitGroupWaitsForManyGoroutines) {
   RunGoro([] {
     constexpr int kGoroutines = 1000;
-    sync::WaitGroup wg;
+    WaitGroup wg;
     std::atomic<int> done{0};
     int64_t plain[kGoroutines] = {};  // written by each goroutine, read after Wait
     for (int i = 0; i < kGoroutines; ++i) {
@@ -141,7 +140,7 @@ TEST_P(SyncTest, WaitGroupWaitsForManyGoroutines) {
 
 TEST_P(SyncTest, WaitGroupAtZeroDoesNotBlock) {
   RunGoro([] {
-    sync::WaitGroup wg;
+    WaitGroup wg;
     wg.Wait();
     wg.Add(3);
     wg.Add(-3);
@@ -151,8 +150,8 @@ TEST_P(SyncTest, WaitGroupAtZeroDoesNotBlock) {
 
 TEST_P(SyncTest, CondSignalAndBroadcast) {
   RunGoro([] {
-    sync::Mutex mu;
-    sync::Cond cond(&mu);
+    Mutex mu;
+    Cond cond(&mu);
     std::deque<int> queue;  // guarded by mu
     bool closed = false;    // guarded by mu
     constexpr int kConsumers = 4;
@@ -191,12 +190,12 @@ TEST_P(SyncTest, CondSignalAndBroadcast) {
 
 TEST_P(SyncTest, CondBroadcastWakesEveryWaiter) {
   RunGoro([] {
-    sync::Mutex mu;
-    sync::Cond cond(&mu);
+    Mutex mu;
+    Cond cond(&mu);
     int generation = 0;  // guarded by mu
     int waiting = 0;     // guarded by mu
     constexpr int kWaiters = 10;
-    sync::WaitGroup wg;
+    WaitGroup wg;
     wg.Add(kWaiters);
     for (int k = 0; k < kWaiters; ++k) {
       Go([&] {
@@ -224,8 +223,8 @@ TEST_P(SyncTest, CondBroadcastWakesEveryWaiter) {
 
 TEST_P(SyncTest, CondSignalWithNoWaitersIsNotRemembered) {
   RunGoro([] {
-    sync::Mutex mu;
-    sync::Cond cond(&mu);
+    Mutex mu;
+    Cond cond(&mu);
     cond.Signal();
     cond.Broadcast();
     std::atomic<bool> woke{false};
@@ -245,10 +244,10 @@ TEST_P(SyncTest, CondSignalWithNoWaitersIsNotRemembered) {
 
 TEST_P(SyncTest, NotificationWakesAllWaiters) {
   RunGoro([] {
-    sync::Notification n;
+    Notification n;
     EXPECT_FALSE(n.HasBeenNotified());
     int payload = 0;  // plain: published by Notify
-    sync::WaitGroup wg;
+    WaitGroup wg;
     std::atomic<int> seen{0};
     for (int k = 0; k < 8; ++k) {
       wg.Add(1);
@@ -270,7 +269,7 @@ TEST_P(SyncTest, NotificationWakesAllWaiters) {
 
 TEST_P(SyncTest, NotificationFromAnOsThread) {
   RunGoro([] {
-    sync::Notification n;
+    Notification n;
     std::thread t([&n] {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
       n.Notify();  // not a goroutine: Ready from a foreign thread
@@ -288,7 +287,7 @@ INSTANTIATE_TEST_SUITE_P(Procs, SyncDeathTest, testing::Values(1, 2),
 TEST_P(SyncDeathTest, NegativeWaitGroupCounter) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(RunGoro([] {
-                 sync::WaitGroup wg;
+                 WaitGroup wg;
                  wg.Add(1);
                  wg.Done();
                  wg.Done();
@@ -299,7 +298,7 @@ TEST_P(SyncDeathTest, NegativeWaitGroupCounter) {
 TEST_P(SyncDeathTest, UnlockOfUnlockedMutex) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(RunGoro([] {
-                 sync::Mutex mu;
+                 Mutex mu;
                  mu.Unlock();
                }),
                "goro: sync: unlock of unlocked mutex");
@@ -308,7 +307,7 @@ TEST_P(SyncDeathTest, UnlockOfUnlockedMutex) {
 TEST_P(SyncDeathTest, NotifyTwice) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   EXPECT_DEATH(RunGoro([] {
-                 sync::Notification n;
+                 Notification n;
                  n.Notify();
                  n.Notify();
                }),

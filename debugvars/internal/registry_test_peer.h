@@ -17,12 +17,12 @@ class RegistryTestPeer {
  public:
   // Number of live subscriptions (per-setting and all-settings).
   static size_t SubscriberCount(const Registry& r) {
-    MutexLock lock(&r.mu_);
+    base_internal::OsMutexLock lock(&r.mu_);
     return r.subscribers_.size();
   }
   // Number of registered settings, `strict` included.
   static size_t SettingCount(const Registry& r) {
-    MutexLock lock(&r.mu_);
+    base_internal::OsMutexLock lock(&r.mu_);
     return r.settings_.size();
   }
 };
