@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages goro needs when any is missing: Bazel 4.2.3 and its platform
-# definitions, the system libraries, clang for the fuzzers, and the benchmark peers.
+# definitions, the system libraries, clang for the fuzzers, the benchmark peers, and an
+# AArch64 cross compiler with qemu-user for the AArch64 context switch.
 # Idempotent: quiet and fast (one dpkg query) when everything is present.
 set -euo pipefail
 
@@ -11,6 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev                 # libFuzzer targets (tests/fuzz)
   golang-go libboost-fiber-dev libboost-context-dev   # benchmark peers (bench/)
+  g++-aarch64-linux-gnu qemu-user          # the AArch64 context switch under emulation
 )
 
 # One dpkg query for all packages; anything not reported "install ok installed" is missing.
