@@ -213,11 +213,13 @@ def main():
             per_impl[impl] = results
             raw.append(f"## {impl}\n{stdout}")
             for c in comments:
-                print(f"<!-- {impl}: {c} -->")
+                print(f"<!-- {impl}: {c} -->", flush=True)
+            if args.raw:
+                # After every implementation, so a later one that is killed (1M Boost fibers
+                # can exhaust memory) does not lose the lines already measured.
+                with open(args.raw, "w", encoding="utf-8") as f:
+                    f.write("".join(raw))
         load_after = os.getloadavg()
-        if args.raw:
-            with open(args.raw, "w", encoding="utf-8") as f:
-                f.write("".join(raw))
 
         print(f"<!-- {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}, "
               f"{os.cpu_count()} CPUs, load average {load_before[0]:.1f} before / "
