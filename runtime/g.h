@@ -81,7 +81,7 @@ struct G {
   // IsShrinkStackSafe.
   std::atomic<bool> parking_on_chan{false};
 
-  // --- Scheduler fields (runtime/scheduler.h) ---
+  // --- Scheduler fields (runtime/sched.h, runtime/scheduler.cc) ---
 
   // Protected by the scheduler lock while the G is on the global run queue or the free
   // list; otherwise owned by the G's owner. Intrusive link for those lists.

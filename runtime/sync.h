@@ -40,11 +40,12 @@ class SyncWaitList {
 // them too. (The runtime's own OS-thread lock is base_internal::OsMutex, base/mutex.h.)
 inline namespace sync {
 
-// goro::sync::Mutex is a mutual-exclusion lock for goroutines (Go's sync.Mutex). A goroutine
-// that finds it held spins briefly, then parks (wait reason "sync.Mutex.Lock"); its OS
-// thread runs other goroutines meanwhile. Once goroutines wait, Unlock hands the lock to
-// the longest waiter directly (FIFO; no barging), so waiters never starve. Not recursive;
-// not tied to a goroutine (as in Go, one goroutine may Lock and another Unlock).
+// goro::Mutex (goro::sync::Mutex) is a mutual-exclusion lock for goroutines (Go's
+// sync.Mutex). A goroutine that finds it held spins briefly, then parks (wait reason
+// "sync.Mutex.Lock"); its OS thread runs other goroutines meanwhile. Once goroutines
+// wait, Unlock hands the lock to the longest waiter directly (FIFO; no barging), so
+// waiters never starve. Not recursive; not tied to a goroutine (as in Go, one goroutine
+// may Lock and another Unlock).
 // The zero state is unlocked; a Mutex must not be copied or moved.
 //
 // Memory ordering: an Unlock() happens-before the Lock() (or successful TryLock()) that
