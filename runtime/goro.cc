@@ -93,21 +93,14 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   {
     base_internal::OsMutexLock lock(&s->mu);
     for (int32_t i = s->nprocs - 1; i >= 1; --i) {
-      P* p = s->allp[static_cast<size_t>(i)].get();
-      p->status.store(kPIdle, std::memory_order_relaxed);
-      p->link = s->pidle;
-      s->pidle = p;
-      s->npidle.fetch_add(1, std::memory_order_relaxed);
+      PidlePutLocked(s.get(), s->allp[static_cast<size_t>(i)].get());
     }
   }
   SetCurrentM(m0);
   absl::Status st = SetUpThreadSignalStack();
   if (!st.ok()) GORO_FATAL("goro::Run: ", st.ToString().c_str());
   m0->g0.InitForCurrentThread();
-  P* p0 = s->allp[0].get();
-  p0->m.store(m0, std::memory_order_relaxed);
-  p0->status.store(kPRunning, std::memory_order_release);
-  m0->p.store(p0, std::memory_order_relaxed);
+  AcquireP(m0, s->allp[0].get());
 
   s->policy = SchedulerPolicy();
   Sched* raw = s.get();

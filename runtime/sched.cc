@@ -44,8 +44,7 @@ void GlobRunqPutLocked(Sched* s, G* g) {
   s->runq_size.fetch_add(1, std::memory_order_relaxed);
 }
 
-void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b)
-    {
+void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b) {
   b.tail->sched_link = nullptr;
   if (s->runq_tail != nullptr) {
     s->runq_tail->sched_link = b.head;
@@ -54,6 +53,14 @@ void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b)
   }
   s->runq_tail = b.tail;
   s->runq_size.fetch_add(static_cast<int32_t>(b.n), std::memory_order_relaxed);
+}
+
+bool RunqPutOrSpill(Sched* s, P* p, G* g, bool next) {
+  RunQueue::Batch overflow;
+  if (p->runq.Put(g, next, &overflow)) return true;
+  base_internal::OsMutexLock lock(&s->mu);
+  GlobRunqPutBatchLocked(s, overflow);
+  return false;
 }
 
 namespace {

@@ -128,6 +128,11 @@ void GlobRunqPutBatchLocked(Sched* s, const RunQueue::Batch& b)
 // local queue) to p's local queue. Null when the queue is empty.
 G* GlobRunqGetLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
 
+// runtime_internal::RunqPutOrSpill puts g on p's local run queue (in the runnext slot when
+// `next`), as p's owner; when the queue is full, half of it and g go to the global queue
+// (Go's runqput + runqputslow). Returns false in that case. Takes s->mu only to spill.
+bool RunqPutOrSpill(Sched* s, P* p, G* g, bool next);
+
 // The idle P list (Go's pidleput / pidleget): PidlePutLocked marks p Idle and unowned.
 void PidlePutLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
 P* PidleGetLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);

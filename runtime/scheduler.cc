@@ -350,12 +350,7 @@ Next HandleAction(Sched* s, M* m, G* g) {
     case MAction::kYield: {
       CasGStatus(g, kGRunning, kGRunnable);
       DropG(m, g);
-      P* p = m->p.load(std::memory_order_relaxed);
-      RunQueue::Batch overflow;
-      if (!p->runq.Put(g, false, &overflow)) {
-        base_internal::OsMutexLock lock(&s->mu);
-        GlobRunqPutBatchLocked(s, overflow);
-      }
+      RunqPutOrSpill(s, m->p.load(std::memory_order_relaxed), g, false);
       return {};
     }
     case MAction::kPark: {
@@ -521,12 +516,7 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   M* m = CurrentM();
   P* p = m != nullptr ? m->p.load(std::memory_order_relaxed) : nullptr;
   if (p != nullptr) {
-    RunQueue::Batch overflow;
-    if (!p->runq.Put(g, true, &overflow)) {
-      {
-        base_internal::OsMutexLock lock(&s->mu);
-        GlobRunqPutBatchLocked(s, overflow);
-      }
+    if (!RunqPutOrSpill(s, p, g, true)) {
       // Back-pressure (not in Go): a spawner that fills its P's queue yields at its next
       // safe point (goro::Go's), so the queued goroutines run and release their stacks
       // before it allocates more. This bounds the stacks pinned by goroutines that have
@@ -547,11 +537,7 @@ void Ready(G* g) {
   M* m = CurrentM();
   P* p = m != nullptr ? m->p.load(std::memory_order_relaxed) : nullptr;
   if (p != nullptr && p->status.load(std::memory_order_relaxed) == kPRunning) {
-    RunQueue::Batch overflow;
-    if (!p->runq.Put(g, true, &overflow)) {
-      base_internal::OsMutexLock lock(&s->mu);
-      GlobRunqPutBatchLocked(s, overflow);
-    }
+    RunqPutOrSpill(s, p, g, true);
   } else {
     base_internal::OsMutexLock lock(&s->mu);
     GlobRunqPutLocked(s, g);
