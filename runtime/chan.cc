@@ -39,6 +39,7 @@
 #include "base/fatal.h"
 #include "runtime/chan_core.h"
 #include "runtime/park.h"
+#include "runtime/sched.h"
 #include "runtime/scheduler.h"
 
 namespace goro::runtime_internal {
@@ -266,7 +267,13 @@ void ChanUnref(ChanCore* c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   if (c == nullptr) return;
   // acq_rel: every use through other handles happens-before the destruction below.
   if (c->refs_.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
-  GORO_CHECK(c->recvq_.empty() && c->sendq_.empty());
+  // Nobody holds a handle, so nobody can wake a waiter: queued waiters are possible only
+  // at shutdown, when Run destroys the callables of goroutines it abandons (a Go program
+  // exits with goroutines blocked on channels, as the prime sieve does). Their records live
+  // on those goroutines' stacks and are not touched.
+  Sched* s = sched();
+  const bool shutting_down = s != nullptr && s->shutting_down.load(std::memory_order_acquire);
+  GORO_CHECK(shutting_down || (c->recvq_.empty() && c->sendq_.empty()));
   size_t n = c->qcount_.load(std::memory_order_relaxed);
   for (size_t i = 0, x = c->recvx_; i < n; ++i) {
     c->type_->destroy(c->Slot(x));

@@ -103,6 +103,14 @@ struct G {
   // saved when it stops running on an M and restored on the M that resumes it, so errno
   // survives migration (DESIGN.md 8).
   int saved_errno = 0;
+
+  // --- Tracer field (tracer/) ---
+
+  // Atomic: the trace generation in which this G's status was last written (Go's
+  // statusTraced). Whoever moves it to the current generation with a CAS writes the G's
+  // status event for that generation; everyone else sees it written. Generations never
+  // repeat within a process, so a stale value never matches.
+  std::atomic<uint64_t> trace_gen{0};
 };
 
 namespace runtime_internal {

@@ -313,6 +313,20 @@ SuspendGState SuspendG(G* g) {
   }
 }
 
+bool TrySuspendG(G* g, SuspendGState* state) {
+  // A few rounds cover a status that changes between the read and the CAS (Runnable to
+  // Running is final for this call; Waiting to Runnable is worth another try).
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const uint32_t status = ReadGStatus(g);
+    if (status != kGRunnable && status != kGWaiting && status != kGSyscall) return false;
+    if (CasToGScanStatus(g, status, status | kGScan)) {
+      *state = SuspendGState{g, /*dead=*/false, /*stopped=*/false};
+      return true;
+    }
+  }
+  return false;
+}
+
 void ResumeG(const SuspendGState& state) {
   if (state.dead) return;
   G* const g = state.g;

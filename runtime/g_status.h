@@ -196,6 +196,18 @@ struct SuspendGState {
 // Thread safety: any thread; several suspenders of one g are serialised by the scan bit.
 SuspendGState SuspendG(G* g);
 
+// goro::TrySuspendG takes g's scan bit only if g is Runnable, Waiting or Syscall right now,
+// retrying while the status moves between those, and returns whether it did (filling
+// `state` for ResumeG). It never posts a preemption request and never waits for a safe
+// point or for another scan-bit holder: a Running, Preempted, Dead or already-scanned G
+// makes it return false. For the tracer's per-generation status pass, which must not stall
+// behind a goroutine that runs for a long time without a safe point (Go's traceAdvance
+// uses suspendG, which can rely on asynchronous preemption; goro preempts only at safe
+// points). Because it never waits it cannot deadlock with another suspender, so, unlike
+// SuspendG, a Running caller is allowed.
+// Thread safety: any thread; success acquires the stack's previous owner's writes.
+bool TrySuspendG(G* g, SuspendGState* state);
+
 // goro::ResumeG undoes SuspendG (Go's resumeG): clears the scan bit and, if the suspender
 // took responsibility for a preempted G (state.stopped), readies it through the function
 // installed with SetGReadyFunction (fatal if none).

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "absl/strings/numbers.h"
@@ -19,6 +20,7 @@
 #include "runtime/settings.h"
 #include "runtime/stack_guard.h"
 #include "runtime/sysmon.h"
+#include "tracer/trace.h"
 
 namespace goro {
 namespace runtime_internal {
@@ -107,6 +109,14 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   // Release: every M and sysmon see the fully built scheduler.
   g_sched.store(raw, std::memory_order_release);
   SetGReadyFunction(ReadyForSuspend);
+  // GOROTRACE=path traces the whole run (Go has no such variable; it is goro's
+  // counterpart of `go test -trace`). A failure is reported and the program runs untraced.
+  if (const char* path = std::getenv("GOROTRACE"); path != nullptr && path[0] != '\0') {
+    absl::Status traced = trace::Start(path);
+    if (!traced.ok()) {
+      std::fprintf(stderr, "goro: GOROTRACE: %s\n", std::string(traced.message()).c_str());
+    }
+  }
   NewProc(fn, arg);
   StartSysmon(raw);
 
@@ -123,6 +133,13 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   }
   for (M* m : others) m->park.Wakeup();
   for (M* m : others) pthread_join(m->thread, nullptr);
+  // A trace still on (GOROTRACE, or a Start without a Stop) ends with the run.
+  if (trace::IsEnabled()) {
+    absl::Status stopped = trace::Stop();
+    if (!stopped.ok()) {
+      std::fprintf(stderr, "goro: trace: %s\n", std::string(stopped.message()).c_str());
+    }
+  }
   SetCurrentM(nullptr);
   SetCurrentG(nullptr);
   {

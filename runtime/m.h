@@ -12,6 +12,7 @@
 #include "runtime/g.h"
 #include "runtime/note.h"
 #include "runtime/park.h"
+#include "runtime/trace_hooks.h"
 
 namespace goro {
 
@@ -74,6 +75,8 @@ struct M {
 
   // Atomic (relaxed): set while the M is in a blocking call (schedtrace reports it).
   std::atomic<bool> in_syscall{false};
+  // The tracer's buffers and seqlock for this M (runtime/trace_hooks.h says who owns what).
+  runtime_internal::TraceThreadState trace;
 };
 
 namespace runtime_internal {

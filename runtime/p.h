@@ -53,6 +53,9 @@ struct P {
   int64_t sysmon_schedwhen = 0;
   uint32_t sysmon_syscalltick = 0;
   int64_t sysmon_syscallwhen = 0;
+
+  // Atomic: the trace generation in which this P's status was last written (as G's).
+  std::atomic<uint64_t> trace_gen{0};
 };
 
 }  // namespace goro

@@ -143,10 +143,14 @@ void AcquireP(M* m, P* p) {
   p->m.store(m, std::memory_order_relaxed);
   p->status.store(kPRunning, std::memory_order_release);
   m->p.store(p, std::memory_order_relaxed);
+  if (const TraceHooks* hooks = TraceHooksIfOn()) hooks->proc_start(p);
 }
 
 P* ReleaseP(M* m) {
   P* p = m->p.load(std::memory_order_relaxed);
+  if (p != nullptr) {
+    if (const TraceHooks* hooks = TraceHooksIfOn()) hooks->proc_stop(p);
+  }
   m->p.store(nullptr, std::memory_order_relaxed);
   if (p != nullptr) p->m.store(nullptr, std::memory_order_relaxed);
   return p;

@@ -33,6 +33,8 @@
 #include "runtime/g_status.h"
 #include "runtime/park.h"
 #include "runtime/stack_guard.h"
+#include "tracer/emit.h"
+#include "tracer/format.h"
 
 namespace goro::runtime_internal {
 
@@ -324,7 +326,12 @@ void BeginShutdown(Sched* s) {
 
 // Go's execute: run g on this M until it switches back to the scheduler stack.
 void Execute(M* m, G* g, bool resume) {
-  if (!resume) CasGStatus(g, kGRunnable, kGRunning);
+  if (!resume) {
+    // Go's execute: GoStart after the CAS (it captures no stack).
+    trace::internal::EventBracket t;
+    CasGStatus(g, kGRunnable, kGRunning);
+    t.GoStart(g);
+  }
   g->m.store(m, std::memory_order_relaxed);
   m->curg.store(g, std::memory_order_relaxed);
   SetCurrentG(g);
@@ -335,6 +342,37 @@ void Execute(M* m, G* g, bool resume) {
   SwitchContext(&m->g0, &g->context);
   SwapExceptionState(&g->exception_state);
   g->saved_errno = errno;
+}
+
+// The trace's block reason for a park's wait reason (Go passes a traceBlockReason to
+// gopark beside the wait reason; goro derives one from the other).
+trace::BlockReason BlockReasonOf(WaitReason reason) {
+  switch (reason) {
+    case WaitReason::kChanReceive:
+      return trace::BlockReason::kChanRecv;
+    case WaitReason::kChanSend:
+      return trace::BlockReason::kChanSend;
+    case WaitReason::kChanReceiveNilChan:
+    case WaitReason::kChanSendNilChan:
+    case WaitReason::kSelectNoCases:
+      return trace::BlockReason::kForever;
+    case WaitReason::kSelect:
+      return trace::BlockReason::kSelect;
+    case WaitReason::kSleep:
+      return trace::BlockReason::kSleep;
+    case WaitReason::kSyncCondWait:
+      return trace::BlockReason::kCondWait;
+    case WaitReason::kSemacquire:
+    case WaitReason::kSyncMutexLock:
+    case WaitReason::kSyncRWMutexRLock:
+    case WaitReason::kSyncRWMutexLock:
+    case WaitReason::kSyncWaitGroupWait:
+      return trace::BlockReason::kSync;
+    case WaitReason::kWaitForGCCycle:
+      return trace::BlockReason::kGC;
+    default:
+      return trace::BlockReason::kUnspecified;
+  }
 }
 
 struct Next {
@@ -348,26 +386,47 @@ Next HandleAction(Sched* s, M* m, G* g) {
   m->action = MAction::kNone;
   switch (action) {
     case MAction::kYield: {
-      CasGStatus(g, kGRunning, kGRunnable);
+      {
+        // Trace the event before the transition: it takes g's stack, which g owns only
+        // until the CAS (DESIGN.md 4, rule 1).
+        trace::internal::EventBracket t;
+        t.GoStop(trace::StopReason::kYield);
+        CasGStatus(g, kGRunning, kGRunnable);
+      }
       DropG(m, g);
       RunqPutOrSpill(s, m->p.load(std::memory_order_relaxed), g, false);
       return {};
     }
     case MAction::kPark: {
-      CasGToWaiting(g, kGRunning, m->park_reason);
+      {
+        // As for kYield: GoBlock first, then the CAS that gives the stack away. The
+        // test-only old order writes it after the CAS, which the ownership check catches.
+        trace::internal::EventBracket t;
+        const trace::BlockReason reason = BlockReasonOf(m->park_reason);
+        const bool old_order = t.ok() && trace::internal::OldOrderForTest();
+        if (!old_order) t.GoBlock(reason);
+        CasGToWaiting(g, kGRunning, m->park_reason);
+        if (old_order) t.GoBlock(reason);
+      }
       DropG(m, g);
       ParkCommit commit = m->park_commit;
       void* arg = m->park_arg;
       m->park_commit = nullptr;
       m->park_arg = nullptr;
       if (commit != nullptr && !commit(g, arg)) {
+        trace::internal::EventBracket t;
         CasGStatus(g, kGWaiting, kGRunnable);
+        t.GoUnblock(g);
         return {g, false};
       }
       return {};
     }
     case MAction::kExit: {
-      CasGStatus(g, kGRunning, kGDead);
+      {
+        trace::internal::EventBracket t;
+        t.GoDestroy();
+        CasGStatus(g, kGRunning, kGDead);
+      }
       DropG(m, g);
       bool is_main = g->id == 1;
       GFPut(s, g);
@@ -376,13 +435,20 @@ Next HandleAction(Sched* s, M* m, G* g) {
       return {};
     }
     case MAction::kPreemptPark: {
+      trace::internal::EventBracket t;
       CasGToPreemptScan(g, kGRunning, kGScanPreempted);
+      // Written while holding the scan bit, so it comes before any SuspendG's unblock.
+      t.GoBlockPreempted(g);
       DropG(m, g);
       CasFromGScanStatus(g, kGScanPreempted, kGPreempted);
       return {};
     }
     case MAction::kExitSyscallNoP: {
-      CasGStatus(g, kGSyscall, kGRunnable);
+      {
+        trace::internal::EventBracket t;
+        t.GoSyscallEndBlocked();
+        CasGStatus(g, kGSyscall, kGRunnable);
+      }
       DropG(m, g);
       {
         base_internal::OsMutexLock lock(&s->mu);
@@ -512,7 +578,12 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   g->parking_on_chan.store(false, std::memory_order_relaxed);
   g->context.InitOnStack(g->stack->lo(), g->stack->hi(), GoroutineEntry, g);
   s->live_goroutines.fetch_add(1, std::memory_order_relaxed);
-  CasGStatus(g, kGDead, kGRunnable);
+  {
+    // GoCreate before the G is on a run queue, so it precedes the G's GoStart.
+    trace::internal::EventBracket t;
+    CasGStatus(g, kGDead, kGRunnable);
+    t.GoCreate(g, reinterpret_cast<uintptr_t>(fn));
+  }
   M* m = CurrentM();
   P* p = m != nullptr ? m->p.load(std::memory_order_relaxed) : nullptr;
   if (p != nullptr) {
@@ -532,7 +603,12 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
 }
 
 void Ready(G* g) {
-  CasGStatus(g, kGWaiting, kGRunnable);
+  {
+    // GoUnblock after the CAS and before the G is on a run queue; g's stack is not ours.
+    trace::internal::EventBracket t;
+    CasGStatus(g, kGWaiting, kGRunnable);
+    t.GoUnblock(g);
+  }
   Sched* s = sched();
   M* m = CurrentM();
   P* p = m != nullptr ? m->p.load(std::memory_order_relaxed) : nullptr;
@@ -551,14 +627,22 @@ void EnterSyscall() {
   P* p = m->p.load(std::memory_order_relaxed);
   m->oldp = p;
   p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  CasGStatus(g, kGRunning, kGSyscall);
+  {
+    // Go's reentersyscall: the event after the CAS; a G in Syscall still owns its stack.
+    trace::internal::EventBracket t;
+    CasGStatus(g, kGRunning, kGSyscall);
+    t.GoSyscallBegin();
+  }
   m->in_syscall.store(true, std::memory_order_relaxed);
   // Release: sysmon or a stopper that takes the P with a CAS sees our updates.
   p->status.store(kPSyscall, std::memory_order_release);
   Sched* s = sched();
   if (s->gcwaiting.load(std::memory_order_acquire)) {
     uint32_t expected = kPSyscall;
+    trace::internal::EventBracket t;
+    const int64_t when = t.Now();  // before the CAS (runtime/trace_hooks.h, proc_steal)
     if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
+      t.ProcSteal(p, m, when);
       base_internal::OsMutexLock lock(&s->mu);
       p->m.store(nullptr, std::memory_order_relaxed);
       if (--s->stopwait == 0) s->stopnote.Wakeup();
@@ -580,6 +664,8 @@ void ExitSyscall() {
   uint32_t expected = kPSyscall;
   if (oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel)) {
     oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    trace::internal::EventBracket t;
+    t.GoSyscallEnd();
     CasGStatus(g, kGSyscall, kGRunning);
     errno = saved_errno;
     return;
@@ -592,8 +678,14 @@ void ExitSyscall() {
     p = PidleGetLocked(s);
   }
   if (p != nullptr) {
+    // Back with a different P: to the trace the G lost its P, the M starts the new P,
+    // and the G starts again (Go's exitsyscall with lostP). One window for all of it; the
+    // ProcStart from AcquireP's hook joins it.
+    trace::internal::EventBracket t;
+    t.GoSyscallEndBlocked();
     AcquireP(m, p);
     CasGStatus(g, kGSyscall, kGRunning);
+    t.GoStart(g);
     errno = saved_errno;
     return;
   }

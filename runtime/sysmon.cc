@@ -5,6 +5,7 @@
 
 #include "runtime/scheduler.h"
 #include "runtime/settings.h"
+#include "tracer/emit.h"
 
 namespace goro::runtime_internal {
 namespace {
@@ -35,7 +36,16 @@ int Retake(Sched* s, int64_t now) {
         continue;
       }
       uint32_t expected = kPSyscall;
-      if (p->status.compare_exchange_strong(expected, kPIdle, std::memory_order_acq_rel)) {
+      bool stolen;
+      {
+        // Stamped before the CAS (runtime/trace_hooks.h, proc_steal). The bracket is closed
+        // before the handoff: sysmon's brackets take a mutex and must not nest.
+        trace::internal::EventBracket tr;
+        const int64_t when = tr.Now();
+        stolen = p->status.compare_exchange_strong(expected, kPIdle, std::memory_order_acq_rel);
+        if (stolen) tr.ProcSteal(p, p->m.load(std::memory_order_relaxed), when);
+      }
+      if (stolen) {
         p->m.store(nullptr, std::memory_order_relaxed);
         p->syscalltick.store(t + 1, std::memory_order_relaxed);
         HandoffPForSysmon(s, p);

@@ -23,9 +23,14 @@ namespace goro::runtime_internal {
 
 namespace {
 
-void StopTheWorldOnSchedStack(void*) {
+void StopTheWorldOnSchedStack(void* arg) {
   Sched* s = sched();
   M* self = CurrentM();
+  // The caller is Waiting with the Waiting-for-GC reason kStoppingTheWorld and M::curg is
+  // still it: the tracer may capture its stack (DESIGN.md 4, rule 3).
+  if (const TraceHooks* hooks = TraceHooksIfOn()) {
+    hooks->stw_begin(static_cast<int>(*static_cast<const STWReason*>(arg)));
+  }
   {
     base_internal::OsMutexLock lock(&s->mu);
     s->stopwait = s->nprocs;
@@ -40,7 +45,13 @@ void StopTheWorldOnSchedStack(void*) {
   }
   for (auto& p : s->allp) {
     uint32_t expected = kPSyscall;
+    // The steal is stamped before the CAS (runtime/trace_hooks.h, proc_steal).
+    const TraceHooks* hooks = TraceHooksIfOn();
+    const int64_t when = hooks != nullptr ? hooks->trace_now() : 0;
     if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
+      if (hooks != nullptr) {
+        hooks->proc_steal(p.get(), p->m.load(std::memory_order_relaxed), when);
+      }
       base_internal::OsMutexLock lock(&s->mu);
       p->m.store(nullptr, std::memory_order_relaxed);
       s->stopwait--;
@@ -87,11 +98,12 @@ void StartTheWorldOnSchedStack(void*) {
   }
   for (P* p : with_work) s->policy.start_m(s, p, false);
   s->policy.wake_p();
+  if (const TraceHooks* hooks = TraceHooksIfOn()) hooks->stw_end();
 }
 
 }  // namespace
 
-void StopTheWorld() {
+void StopTheWorld(STWReason reason) {
   G* g = CurrentG();
   if (g == nullptr) GORO_FATAL("StopTheWorld must be called from a goroutine");
   Sched* s = sched();
@@ -99,7 +111,7 @@ void StopTheWorld() {
   while (s->stw_active.exchange(true, std::memory_order_acquire)) Yield();
   SafePoint();
   CasGToWaitingForGC(g, kGRunning, WaitReason::kStoppingTheWorld);
-  CallOnSchedulerStack(StopTheWorldOnSchedStack, nullptr);
+  CallOnSchedulerStack(StopTheWorldOnSchedStack, &reason);
   CasGStatus(g, kGWaiting, kGRunning);
 }
 

@@ -4,7 +4,19 @@
 #ifndef GORO_RUNTIME_WORLD_H_
 #define GORO_RUNTIME_WORLD_H_
 
+#include <cstdint>
+
 namespace goro::runtime_internal {
+
+// runtime_internal::STWReason says why the world stops; it is the kind in the trace's
+// STWBegin event (the values are goro::trace::STWKind's, tracer/format.h).
+enum class STWReason : uint8_t {
+  kUnknown = 0,
+  kGC = 1,
+  kStartTrace = 2,
+  kStopTrace = 3,
+  kForTest = 4,
+};
 
 // runtime_internal::StopTheWorld stops every other P. Called from a goroutine: it takes the
 // stop-the-world token (a second stopper yields until the first calls StartTheWorld),
@@ -12,8 +24,9 @@ namespace goro::runtime_internal {
 // SuspendG never waits for it, stops the Ps from its M's scheduler stack, and returns
 // Running with the world stopped and its own P held. Goroutines that never reach a safe
 // point delay it (preemption is cooperative).
+// While tracing, the stop is bracketed by STWBegin(reason) and STWEnd events.
 // Thread safety: any goroutine; stoppers are serialised.
-void StopTheWorld();
+void StopTheWorld(STWReason reason);
 
 // runtime_internal::StartTheWorld restarts the Ps stopped by StopTheWorld and releases the
 // token. Precondition: the caller is the goroutine that stopped the world.

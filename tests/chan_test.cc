@@ -384,5 +384,24 @@ TEST_P(ChanDeathTest, CloseOfNilChannel) {
                "goro: close of nil channel");
 }
 
+// A goroutine blocked forever on a channel that only its own callable holds (the prime
+// sieve's filters): when main returns, Run abandons it and destroys the callable, which
+// drops the channel's last handle with the goroutine still queued. Run must return.
+TEST(ChanShutdownTest, AbandonedWaiterOnChannelOnlyItsCallableHolds) {
+  bool returned = false;
+  goro::Run([&] {
+    for (int i = 0; i < 8; ++i) {
+      Chan<int> own(0);
+      Go([own]() mutable { own.Receive(); });
+    }
+    Chan<int> buffered(4);
+    buffered.Send(7);  // a buffered element destroyed with the channel
+    Go([buffered]() mutable { buffered.Send(1); buffered.Send(2); buffered.Send(3); buffered.Send(4); });
+    Sleep(absl::Milliseconds(5));
+    returned = true;
+  });
+  EXPECT_TRUE(returned);
+}
+
 }  // namespace
 }  // namespace goro

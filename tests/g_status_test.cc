@@ -294,6 +294,31 @@ TEST(SuspendG, DeadGoroutineReportsDead) {
   EXPECT_EQ(ReadGStatus(&g), kGDead);
 }
 
+TEST(TrySuspendG, TakesOnlyWhatIsFreeNow) {
+  for (uint32_t s : {kGRunnable, kGWaiting, kGSyscall}) {
+    G g;
+    SetStatus(&g, s);
+    SuspendGState state;
+    ASSERT_TRUE(TrySuspendG(&g, &state)) << GStatusString(s);
+    EXPECT_EQ(ReadGStatus(&g), s | kGScan);
+    // Held: a second try does not wait for it, it fails.
+    SuspendGState second;
+    EXPECT_FALSE(TrySuspendG(&g, &second));
+    ResumeG(state);
+    EXPECT_EQ(ReadGStatus(&g), s);
+  }
+  // Running (it would need a safe point), Preempted (someone else's suspension), Dead,
+  // Idle: refused at once, the status untouched and no preemption request posted.
+  for (uint32_t s : {kGRunning, kGPreempted, kGDead, kGIdle}) {
+    G g;
+    SetStatus(&g, s);
+    SuspendGState state;
+    EXPECT_FALSE(TrySuspendG(&g, &state)) << GStatusString(s);
+    EXPECT_EQ(ReadGStatus(&g), s);
+    EXPECT_FALSE(g.preempt_stop.load());
+  }
+}
+
 // The test's stand-in for the scheduler's ready(gp).
 std::atomic<int> g_ready_calls{0};
 void TestReady(G* g) {

@@ -293,7 +293,7 @@ TEST_P(SchedulerTest, StopTheWorldStopsEveryOtherGoroutine) {
     }
     while (running.load() < kG) goro::Yield();
     for (int round = 0; round < 5; ++round) {
-      goro::runtime_internal::StopTheWorld();
+      goro::runtime_internal::StopTheWorld(goro::runtime_internal::STWReason::kForTest);
       EXPECT_TRUE(goro::runtime_internal::WorldStopped());
       during_a = progress.load();
       std::this_thread::sleep_for(std::chrono::milliseconds(2));

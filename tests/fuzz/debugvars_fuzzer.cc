@@ -25,6 +25,7 @@
 #include "debugvars/registry.h"
 #include "debugvars/render.h"
 #include "debugvars/setting.h"
+#include "tests/fuzz/fuzz_check.h"
 
 namespace goro::debugvars {
 namespace {
@@ -32,16 +33,6 @@ namespace {
 // Longest acceptable problem message: quoted input is cut to 64 bytes (4 each escaped).
 constexpr size_t kMaxMessageBytes = 1024;
 
-#define FUZZ_CHECK(cond, ...)                                               \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      std::fprintf(stderr, "debugvars_fuzzer: invariant failed: %s (%s:%d) ", #cond, \
-                   __FILE__, __LINE__);                                     \
-      std::fprintf(stderr, __VA_ARGS__);                                    \
-      std::fprintf(stderr, "\n");                                           \
-      std::abort();                                                         \
-    }                                                                       \
-  } while (0)
 
 struct FuzzRegistry {
   Registry registry;

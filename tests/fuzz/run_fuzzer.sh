@@ -20,7 +20,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=${GORO_FUZZ_DIR:-$repo/.fuzz/$name}
 cxx=${CXX_FUZZ:-clang++}
 
-# The goro sources each target links, listed explicitly, and the pkg-config packages they use.
+# The goro sources each target links, listed explicitly, the headers whose changes force a
+# rebuild (globs, relative to the repository), and the pkg-config packages they use.
 case $name in
   debugvars)
     srcs=(
@@ -35,8 +36,21 @@ case $name in
       debugvars/setting.cc
       base/fatal.cc
     )
+    hdr_globs='debugvars/*.h base/*.h tests/fuzz/*.h'
     pkgs=(absl_flags absl_flags_reflection absl_status absl_strings absl_str_format
           absl_time absl_raw_hash_set absl_hash re2)
+    ;;
+  trace_reader)
+    srcs=(
+      tests/fuzz/trace_reader_fuzzer.cc
+      tracer/format.cc
+      tracer/reader/analysis.cc
+      tracer/reader/reader.cc
+      tracer/reader/validator.cc
+      tools/goro-trace/chrome_export.cc
+    )
+    hdr_globs='tracer/*.h tracer/reader/*.h tools/goro-trace/*.h tests/fuzz/*.h'
+    pkgs=(absl_status absl_statusor absl_strings absl_str_format absl_raw_hash_set absl_hash)
     ;;
   *)
     echo "$0: unknown fuzz target '$name'" >&2
@@ -52,9 +66,10 @@ bin=$out/${name}_fuzzer
 stale=1
 if [[ -x $bin ]]; then
   stale=0
+  # shellcheck disable=SC2086  # the header globs expand inside $repo
   while IFS= read -r f; do
     if [[ $f -nt $bin ]]; then stale=1; break; fi
-  done < <(cd "$repo" && printf '%s\n' "${srcs[@]}" debugvars/*.h base/*.h "$0")
+  done < <(cd "$repo" && printf '%s\n' "${srcs[@]}" $hdr_globs "$0")
 fi
 if [[ $stale == 1 ]]; then
   echo "run_fuzzer: building $bin with $cxx" >&2

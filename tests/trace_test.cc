@@ -1,0 +1,417 @@
+// The trace suite: workloads traced with the stack-ownership check on (the suite's main
+// refuses to run without it), every trace read back and validated, and the expected events
+// asserted. Also the seed's regressions: the old event order must trip the check.
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "absl/base/attributes.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "debugvars/registry.h"
+#include "gtest/gtest.h"
+#include "runtime/chan.h"
+#include "runtime/g.h"
+#include "runtime/g_status.h"
+#include "runtime/goro.h"
+#include "runtime/p.h"
+#include "runtime/sched.h"
+#include "runtime/select.h"
+#include "runtime/sync.h"
+#include "runtime/world.h"
+#include "tests/trace_test_util.h"
+#include "tracer/emit.h"
+#include "tracer/format.h"
+#include "tracer/trace.h"
+
+extern char** environ;
+
+namespace goro {
+namespace {
+
+using testing_internal::TraceResult;
+using testing_internal::TraceWorkload;
+
+class TraceTest : public testing::TestWithParam<int> {};
+
+// Whether some P is held by a goroutine in a blocking call (kPSyscall). Racy by nature; the
+// caller polls it.
+bool AnyPInBlockingCall() {
+  for (const auto& p : runtime_internal::sched()->allp) {
+    if (p->status.load(std::memory_order_acquire) == kPSyscall) return true;
+  }
+  return false;
+}
+
+INSTANTIATE_TEST_SUITE_P(Procs, TraceTest, testing::Values(1, 2, 4),
+                         testing_internal::ProcsName);
+
+void PingPong(int rounds) {
+  Chan<int> ping(0), pong(0);
+  Go([ping, pong, rounds]() mutable {
+    for (int i = 0; i < rounds; ++i) {
+      int v = 0;
+      ping.Receive(&v);
+      pong.Send(v + 1);
+    }
+  });
+  for (int i = 0; i < rounds; ++i) {
+    ping.Send(i);
+    int v = 0;
+    pong.Receive(&v);
+    ASSERT_EQ(v, i + 1);
+  }
+}
+
+TEST_P(TraceTest, ChanPingPong) {
+  TraceResult r = TraceWorkload(GetParam(), "pingpong", [] { PingPong(500); });
+  ASSERT_GE(r.generations, 1u);
+  EXPECT_GE(r.Count(trace::kEvGoCreate), 1);
+  EXPECT_GE(r.Count(trace::kEvGoDestroy), 1);
+  // Every round trip blocks someone on a channel and unblocks them.
+  EXPECT_GE(r.CountBlocks(trace::BlockReason::kChanRecv) + r.CountBlocks(trace::BlockReason::kChanSend), 500);
+  EXPECT_GE(r.Count(trace::kEvGoUnblock), 500);
+  EXPECT_GE(r.Count(trace::kEvGoStart), 500);
+  // GoBlock stacks are the blocked goroutine's own, captured before it gave its stack away.
+  bool saw_ping_pong_frame = false;
+  for (const auto& e : r.events) {
+    if (e.event.type != trace::kEvGoBlock) continue;
+    for (const std::string& f : e.stack_funcs) saw_ping_pong_frame |= absl::StrContains(f, "PingPong");
+  }
+  EXPECT_TRUE(saw_ping_pong_frame);
+}
+
+TEST_P(TraceTest, ManyGoroutines) {
+  constexpr int kN = 2000;
+  TraceResult r = TraceWorkload(GetParam(), "many", [] {
+    WaitGroup wg;
+    wg.Add(kN);
+    for (int i = 0; i < kN; ++i) {
+      Go([&wg] {
+        Yield();
+        wg.Done();
+      });
+    }
+    wg.Wait();
+  });
+  EXPECT_GE(r.Count(trace::kEvGoCreate), kN);
+  EXPECT_GE(r.Count(trace::kEvGoDestroy), kN);
+  EXPECT_GE(r.Count(trace::kEvGoStop), kN);  // each Yield
+}
+
+// Waits until the goroutine published in `g` is parked (Waiting), sleeping 1 ms at a time.
+// The 20 s deadline only bounds a goroutine that never parks; the caller's assertions then
+// fail.
+void AwaitParked(const std::atomic<G*>& g) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    G* p = g.load();
+    if (p != nullptr && (ReadGStatus(p) & ~uint32_t{kGScan}) == kGWaiting) return;
+    Sleep(absl::Milliseconds(1));
+  }
+}
+
+TEST_P(TraceTest, SelectMutexAndSleep) {
+  TraceResult r = TraceWorkload(GetParam(), "select_mutex_sleep", [] {
+    Chan<int> a(0), b(0);
+    Go([a]() mutable {
+      Sleep(absl::Milliseconds(2));
+      a.Send(1);
+    });
+    int got = 0;
+    Select({OnRecv(a, &got), OnRecv(b, &got)});
+    EXPECT_EQ(got, 1);
+
+    Mutex mu;
+    int counter = 0;
+    WaitGroup wg;
+    wg.Add(4);
+    for (int i = 0; i < 4; ++i) {
+      Go([&] {
+        for (int j = 0; j < 200; ++j) {
+          MutexLock lock(&mu);
+          ++counter;
+          if (j % 16 == 0) Yield();  // hold the lock across a switch: others block on it
+        }
+        wg.Done();
+      });
+    }
+    wg.Wait();
+    EXPECT_EQ(counter, 800);
+
+    // The loop above usually makes someone park on the mutex, but on several Ps a waiter
+    // can win by spinning every time. One block is made certain: hold the lock until a
+    // second goroutine is parked on it (Waiting), then release it.
+    std::atomic<G*> waiter{nullptr};
+    mu.Lock();
+    wg.Add(1);
+    Go([&] {
+      waiter = runtime_internal::CurrentG();
+      mu.Lock();
+      mu.Unlock();
+      wg.Done();
+    });
+    AwaitParked(waiter);
+    mu.Unlock();
+    wg.Wait();
+  });
+  EXPECT_GE(r.CountBlocks(trace::BlockReason::kSelect), 1);
+  EXPECT_GE(r.CountBlocks(trace::BlockReason::kSleep), 1);
+  EXPECT_GE(r.CountBlocks(trace::BlockReason::kSync), 1);
+}
+
+TEST_P(TraceTest, BlockingCallWithHandoff) {
+  TraceResult r = TraceWorkload(GetParam(), "syscall", [] {
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    std::atomic<bool> other_ran{false};
+    WaitGroup wg;
+    wg.Add(2);
+    Go([&] {
+      other_ran = true;
+      wg.Done();
+    });
+    G* reader = runtime_internal::CurrentG();
+    Go([fds, &wg, &other_ran, reader] {
+      // Write only once sysmon has taken the reader's P and the other goroutine has run:
+      // the reader is in its blocking call, no P is held by a blocking call any more, and
+      // other_ran is set. Waiting on that state instead of a fixed sleep keeps this
+      // independent of speed (a 50 ms sleep was too short under TSan on 4 Ps, where sysmon
+      // leaves the P up to 10 ms while other Ps are idle; and the M that takes over the
+      // reader's P may not have run the other goroutine yet when the read returns). The
+      // deadline only bounds a broken retake; the assertions below then fail.
+      absl::Time deadline = absl::Now() + absl::Seconds(20);
+      while (absl::Now() < deadline) {
+        const bool reader_blocked = (ReadGStatus(reader) & ~uint32_t{kGScan}) == kGSyscall;
+        if (reader_blocked && !AnyPInBlockingCall() && other_ran.load()) break;
+        Sleep(absl::Milliseconds(1));
+      }
+      char c = 'x';
+      EXPECT_EQ(write(fds[1], &c, 1), 1);
+      wg.Done();
+    });
+    char c = 0;
+    ssize_t n = BlockingCall([&] { return read(fds[0], &c, 1); });
+    EXPECT_EQ(n, 1);
+    EXPECT_TRUE(other_ran.load());
+    wg.Wait();
+    close(fds[0]);
+    close(fds[1]);
+  });
+  EXPECT_GE(r.Count(trace::kEvGoSyscallBegin), 1);
+  EXPECT_GE(r.Count(trace::kEvGoSyscallEnd) + r.Count(trace::kEvGoSyscallEndBlocked), 1);
+  // The read outlasts a sysmon tick while another goroutine needs the P: it is taken.
+  EXPECT_GE(r.Count(trace::kEvProcSteal), 1);
+}
+
+TEST_P(TraceTest, StopTheWorld) {
+  TraceResult r = TraceWorkload(GetParam(), "stw", [] {
+    std::atomic<bool> stop{false};
+    WaitGroup wg;
+    wg.Add(3);
+    for (int i = 0; i < 3; ++i) {
+      Go([&stop, &wg] {
+        while (!stop.load()) Yield();
+        wg.Done();
+      });
+    }
+    for (int i = 0; i < 5; ++i) {
+      runtime_internal::StopTheWorld(runtime_internal::STWReason::kForTest);
+      runtime_internal::StartTheWorld();
+    }
+    stop = true;
+    wg.Wait();
+  });
+  EXPECT_EQ(r.Count(trace::kEvSTWBegin), 5);
+  EXPECT_EQ(r.Count(trace::kEvSTWEnd), 5);
+  // STWBegin's stack is the stopper's, captured while it was Waiting (stopping the world):
+  // the check counts that as Running on this M.
+  for (const auto& e : r.events) {
+    if (e.event.type != trace::kEvSTWBegin) continue;
+    EXPECT_EQ(e.event.args[0], static_cast<uint64_t>(trace::STWKind::kForTest));
+    EXPECT_FALSE(e.stack_funcs.empty());
+  }
+}
+
+// Parks on `c` until it is closed; its frame is what the status pass must find.
+ABSL_ATTRIBUTE_NOINLINE void StatusPassParkedFrame(const Chan<int>& c) {
+  int v = 0;
+  c.Receive(&v);
+}
+
+// Go's traceAdvance status pass: a goroutine that stays parked for a whole generation has no
+// event in it, yet the generation still describes it: a GoStatusStack (Waiting) in the
+// structural batch with the parked goroutine's own stack, taken through its scan bit with
+// the ownership check on. Start and Stop run in goroutine code, so the pass also moves the
+// caller to Waiting ("trace goroutine status") and back.
+TEST_P(TraceTest, StatusPassDescribesParkedGoroutines) {
+  const std::string path = testing_internal::TempTracePath("status_pass");
+  std::atomic<G*> parked{nullptr};
+  int64_t parked_id = 0;
+  testing_internal::RunGoroutines(GetParam(), [&] {
+    Chan<int> c(0);
+    WaitGroup wg;
+    wg.Add(1);
+    Go([&] {
+      parked = runtime_internal::CurrentG();
+      StatusPassParkedFrame(c);
+      wg.Done();
+    });
+    AwaitParked(parked);
+    parked_id = parked.load()->id;
+    absl::Status started = trace::Start(path);
+    ASSERT_TRUE(started.ok()) << started;
+    absl::Status stopped = trace::Stop();
+    ASSERT_TRUE(stopped.ok()) << stopped;
+    EXPECT_EQ(ReadGStatus(runtime_internal::CurrentG()), kGRunning);
+    c.Close();
+    wg.Wait();
+  });
+  TraceResult r = testing_internal::ReadAndValidate(path, testing_internal::KeepEvents::kAll);
+  unlink(path.c_str());
+  int found = 0;
+  for (const auto& e : r.events) {
+    if (e.event.type != trace::kEvGoStatusStack) continue;
+    if (e.event.args[0] != static_cast<uint64_t>(parked_id)) continue;
+    ++found;
+    EXPECT_EQ(e.event.m, 0u) << "the pass writes into the structural batch";
+    EXPECT_EQ(e.event.args[2], static_cast<uint64_t>(trace::GoStatus::kWaiting));
+    bool saw_frame = false;
+    for (const std::string& f : e.stack_funcs) {
+      saw_frame |= absl::StrContains(f, "StatusPassParkedFrame");
+    }
+    EXPECT_TRUE(saw_frame) << "stack of the parked goroutine: "
+                           << absl::StrJoin(e.stack_funcs, " <- ");
+  }
+  EXPECT_EQ(found, 1);
+}
+
+TEST(TraceAnnotationTest, TasksRegionsAndLogs) {
+  TraceResult r = TraceWorkload(1, "annotations", [] {
+    trace::Task task("checkout");
+    {
+      trace::Region region("charge card", &task);
+      trace::Log("order", "id=42", &task);
+    }
+    task.End();
+  });
+  EXPECT_EQ(r.Count(trace::kEvUserTaskBegin), 1);
+  EXPECT_EQ(r.Count(trace::kEvUserTaskEnd), 1);
+  EXPECT_EQ(r.Count(trace::kEvUserRegionBegin), 1);
+  EXPECT_EQ(r.Count(trace::kEvUserRegionEnd), 1);
+  EXPECT_EQ(r.Count(trace::kEvUserLog), 1);
+}
+
+TEST(TraceControlTest, SecondStartFailsAndStopWhenOffFails) {
+  testing_internal::RunGoroutines(1, [] {
+    EXPECT_EQ(trace::Stop().code(), absl::StatusCode::kFailedPrecondition);
+    const std::string path = testing_internal::TempTracePath("control");
+    ASSERT_TRUE(trace::Start(path).ok());
+    EXPECT_TRUE(trace::IsEnabled());
+    EXPECT_EQ(trace::Start(path).code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(trace::Stop().ok());
+    EXPECT_FALSE(trace::IsEnabled());
+    EXPECT_EQ(trace::Start("/nonexistent-dir/x.trace").code(), absl::StatusCode::kUnavailable);
+  });
+}
+
+TEST(TraceControlTest, StartAndStopManyTimesInOneProcess) {
+  for (int i = 0; i < 3; ++i) {
+    TraceResult r = TraceWorkload(2, "restart" + std::to_string(i), [] { PingPong(50); });
+    EXPECT_GE(r.Count(trace::kEvGoUnblock), 50) << "round " << i;
+  }
+}
+
+TEST(TraceControlTest, StartOutsideRunFails) {
+  EXPECT_EQ(trace::Start(testing_internal::TempTracePath("outside")).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// GOROTRACE=path traces a child process from start to exit.
+TEST(TraceChildTest, GorotraceTracesAWholeProgram) {
+  const std::string path = testing_internal::TempTracePath("child");
+  std::vector<std::string> env_strings = {"GOROTRACE=" + path,
+                                          "GORODEBUG=tracecheckstackownership=1"};
+  std::vector<char*> envp;
+  for (std::string& s : env_strings) envp.push_back(s.data());
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (!absl::StartsWith(*e, "GOROTRACE=") && !absl::StartsWith(*e, "GORODEBUG=")) envp.push_back(*e);
+  }
+  envp.push_back(nullptr);
+  std::string self = "/proc/self/exe";
+  std::string filter = "--gtest_filter=TraceChildWorkload.DISABLED_PingPongUnderGorotrace";
+  std::string also = "--gtest_also_run_disabled_tests";
+  char* argv[] = {self.data(), filter.data(), also.data(), nullptr};
+  pid_t pid;
+  ASSERT_EQ(posix_spawn(&pid, self.c_str(), nullptr, nullptr, argv, envp.data()), 0);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  TraceResult r = testing_internal::ReadAndValidate(path);
+  EXPECT_GE(r.Count(trace::kEvGoUnblock), 100);
+}
+
+// Run only by the test above (in a child with GOROTRACE set).
+TEST(TraceChildWorkload, DISABLED_PingPongUnderGorotrace) {
+  testing_internal::RunGoroutines(2, [] {
+    ASSERT_TRUE(trace::IsEnabled());
+    PingPong(100);
+  });
+}
+
+// --- The seed's regressions: the old order trips the ownership check ---
+
+using TraceDeathTest = TraceTest;
+INSTANTIATE_TEST_SUITE_P(Procs, TraceDeathTest, testing::Values(1, 2),
+                         testing_internal::ProcsName);
+
+constexpr char kViolation[] = "attempted to trace stack of a goroutine this thread does not own";
+
+TEST_P(TraceDeathTest, GoBlockAfterTheStatusChangeIsCaught) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  const int procs = GetParam();
+  EXPECT_DEATH(
+      {
+        trace::internal::SetOldOrderForTest(true);
+        TraceWorkload(procs, "old_order_block", [] { PingPong(10); });
+      },
+      std::string("status=Waiting(.|\n)*") + kViolation);
+}
+
+TEST_P(TraceDeathTest, SameWorkloadPassesInTheNewOrder) {
+  trace::internal::SetOldOrderForTest(false);
+  TraceResult r = TraceWorkload(GetParam(), "new_order_block", [] { PingPong(10); });
+  EXPECT_GE(r.Count(trace::kEvGoBlock), 10);
+}
+
+// The check is live: switched off through the API the old order goes unnoticed; switched
+// back on inside the same running program, the next capture aborts.
+TEST(TraceLiveCheckTest, TurningTheCheckOnInARunningProgramTakesEffect) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  auto& registry = debugvars::Registry::Global();
+  EXPECT_DEATH(
+      {
+        trace::internal::SetOldOrderForTest(true);
+        testing_internal::RunGoroutines(1, [&] {
+          ASSERT_TRUE(registry.Set("tracecheckstackownership", "0", "test").ok());
+          ASSERT_TRUE(trace::Start(testing_internal::TempTracePath("live")).ok());
+          PingPong(10);
+          std::fprintf(stderr, "survived with the check off\n");
+          ASSERT_TRUE(registry.Set("tracecheckstackownership", "1", "test").ok());
+          PingPong(10);
+        });
+      },
+      std::string("survived with the check off(.|\n)*") + kViolation);
+}
+
+}  // namespace
+}  // namespace goro

@@ -1,0 +1,242 @@
+// goro-trace: check, summarise and convert goro trace files (docs/trace-format.md).
+//
+//   goro-trace validate FILE                       exit 0 and "ok: ..." or 1 and the error
+//   goro-trace stats FILE                          event counts, per-goroutine times,
+//                                                  scheduler latency, GC and STW pauses
+//   goro-trace goroutines FILE [--match REGEX]     goroutines with their creation stacks
+//   goro-trace export --format=chrome FILE -o OUT  Chrome trace event JSON (Perfetto)
+//
+// Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
+
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "re2/re2.h"
+#include "tools/goro-trace/chrome_export.h"
+#include "tracer/format.h"
+#include "tracer/reader/analysis.h"
+#include "tracer/reader/reader.h"
+#include "tracer/reader/validator.h"
+
+namespace {
+
+using goro::trace::Analysis;
+using goro::trace::FormatDuration;
+using goro::trace::Generation;
+using goro::trace::Reader;
+
+constexpr char kUsage[] =
+    "usage: goro-trace COMMAND ...\n"
+    "  validate FILE                        check the file and its G/P state machines\n"
+    "  stats FILE                           event counts, per-goroutine times, latency, pauses\n"
+    "  goroutines FILE [--match REGEX]      goroutines and their creation stacks; with\n"
+    "                                       --match, those whose stacks name a matching\n"
+    "                                       function (RE2)\n"
+    "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n";
+
+int Usage() {
+  std::fputs(kUsage, stderr);
+  return 2;
+}
+
+int Error(const std::string& file, const absl::Status& s) {
+  std::fprintf(stderr, "goro-trace: %s: %s\n", file.c_str(), std::string(s.message()).c_str());
+  return 1;
+}
+
+// Reads every generation of `file`, calling `fn` for each (after validating it when
+// `validate` is set). Returns OK or the first error.
+absl::Status ForEachGeneration(const std::string& file, bool validate,
+                               const std::function<void(const Generation&)>& fn) {
+  absl::StatusOr<std::unique_ptr<Reader>> reader = Reader::Open(file);
+  if (!reader.ok()) return reader.status();
+  Generation gen;
+  while (true) {
+    absl::StatusOr<bool> more = (*reader)->NextGeneration(&gen);
+    if (!more.ok()) return more.status();
+    if (!*more) return absl::OkStatus();
+    if (validate) {
+      absl::Status s = goro::trace::ValidateGeneration(gen);
+      if (!s.ok()) return s;
+    }
+    fn(gen);
+  }
+}
+
+int Validate(const std::string& file) {
+  uint64_t gens = 0, events = 0;
+  absl::Status s = ForEachGeneration(file, true, [&](const Generation& gen) {
+    ++gens;
+    events += gen.events.size();
+  });
+  if (!s.ok()) return Error(file, s);
+  std::printf("ok: %llu generations, %llu events\n", static_cast<unsigned long long>(gens),
+              static_cast<unsigned long long>(events));
+  return 0;
+}
+
+int Stats(const std::string& file) {
+  Analysis analysis;
+  absl::Status s =
+      ForEachGeneration(file, false, [&](const Generation& gen) { analysis.AddGeneration(gen); });
+  if (!s.ok()) return Error(file, s);
+  analysis.Finish();
+
+  std::printf("%llu generations, %llu events, %s of trace\n\n",
+              static_cast<unsigned long long>(analysis.generations()),
+              static_cast<unsigned long long>(analysis.total_events()),
+              FormatDuration(analysis.last_time() - analysis.first_time()).c_str());
+  std::printf("Events by type:\n");
+  for (int t = 0; t < goro::trace::kEvCount; ++t) {
+    const uint64_t n = analysis.event_count(static_cast<uint8_t>(t));
+    if (n == 0) continue;
+    std::printf("  %-20s %10llu\n", goro::trace::EventTypeName(static_cast<uint8_t>(t)),
+                static_cast<unsigned long long>(n));
+  }
+
+  std::printf("\nGoroutines:\n  %8s %10s %10s %10s %10s  %s\n", "g", "running", "runnable",
+              "blocked", "syscall", "blocked by reason");
+  for (const auto& [id, g] : analysis.goroutines()) {
+    std::string reasons;
+    for (size_t r = 0; r < g.blocked_ns.size(); ++r) {
+      if (g.blocked_ns[r] == 0) continue;
+      if (!reasons.empty()) reasons += ", ";
+      reasons += absl::StrFormat("%s %s", goro::trace::BlockReasonName(r),
+                                 FormatDuration(g.blocked_ns[r]));
+    }
+    std::printf("  %8llu %10s %10s %10s %10s  %s\n", static_cast<unsigned long long>(id),
+                FormatDuration(g.running_ns).c_str(), FormatDuration(g.runnable_ns).c_str(),
+                FormatDuration(g.blocked_total_ns()).c_str(),
+                FormatDuration(g.syscall_ns).c_str(), reasons.c_str());
+  }
+
+  const auto& lat = analysis.sched_latencies();
+  std::printf("\nScheduler latency (%zu samples): p50 %s, p99 %s\n", lat.size(),
+              FormatDuration(Analysis::Percentile(lat, 0.5)).c_str(),
+              FormatDuration(Analysis::Percentile(lat, 0.99)).c_str());
+  auto pauses = [](const char* what, const std::vector<uint64_t>& v) {
+    uint64_t total = 0, max = 0;
+    for (uint64_t d : v) {
+      total += d;
+      max = std::max(max, d);
+    }
+    std::printf("%s: %zu, total %s, max %s\n", what, v.size(), FormatDuration(total).c_str(),
+                FormatDuration(max).c_str());
+  };
+  pauses("GC cycles", analysis.gc_pauses());
+  pauses("STW pauses", analysis.stw_pauses());
+  return 0;
+}
+
+std::string FrameLine(const goro::trace::Frame& f) {
+  return absl::StrFormat("%s %s:%d", f.func, f.file, f.line);
+}
+
+int Goroutines(const std::string& file, const std::string* pattern) {
+  std::unique_ptr<RE2> re;
+  if (pattern != nullptr) {
+    re = std::make_unique<RE2>(*pattern, RE2::Quiet);
+    if (!re->ok()) {
+      std::fprintf(stderr, "goro-trace: bad --match regular expression \"%s\": %s\n",
+                   pattern->c_str(), re->error().c_str());
+      return 2;
+    }
+  }
+  Analysis analysis;
+  absl::Status s =
+      ForEachGeneration(file, false, [&](const Generation& gen) { analysis.AddGeneration(gen); });
+  if (!s.ok()) return Error(file, s);
+  analysis.Finish();
+  constexpr size_t kTopFrames = 3;
+  for (const auto& [id, g] : analysis.goroutines()) {
+    if (re != nullptr) {
+      bool match = false;
+      for (const std::string& fn : g.functions) {
+        if (RE2::PartialMatch(fn, *re)) {
+          match = true;
+          break;
+        }
+      }
+      if (!match) continue;
+    }
+    std::string start = g.start_stack.empty() ? "?" : g.start_stack.front().func;
+    std::printf("g%llu start=%s%s%s\n", static_cast<unsigned long long>(id), start.c_str(),
+                g.created ? "" : " (created before the trace)", g.gone ? " (exited)" : "");
+    for (size_t i = 0; i < g.creation_stack.size() && i < kTopFrames; ++i) {
+      std::printf("    %s\n", FrameLine(g.creation_stack[i]).c_str());
+    }
+  }
+  return 0;
+}
+
+int Export(const std::string& format, const std::string& file, const std::string& out_path) {
+  if (format != "chrome") {
+    std::fprintf(stderr, "goro-trace: unknown export format \"%s\" (want chrome)\n",
+                 format.c_str());
+    return 2;
+  }
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::fprintf(stderr, "goro-trace: cannot write %s\n", out_path.c_str());
+    return 1;
+  }
+  goro::trace::ChromeExporter exporter(out);
+  absl::Status s =
+      ForEachGeneration(file, false, [&](const Generation& gen) { exporter.AddGeneration(gen); });
+  exporter.Finish();
+  out.close();
+  if (!s.ok()) {
+    std::remove(out_path.c_str());
+    return Error(file, s);
+  }
+  if (!out) {
+    std::fprintf(stderr, "goro-trace: error writing %s\n", out_path.c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return Usage();
+  const std::string cmd = args[0];
+  if (cmd == "-h" || cmd == "--help" || cmd == "help") {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cmd == "validate" && args.size() == 2) return Validate(args[1]);
+  if (cmd == "stats" && args.size() == 2) return Stats(args[1]);
+  if (cmd == "goroutines") {
+    if (args.size() == 2) return Goroutines(args[1], nullptr);
+    if (args.size() == 4 && args[2] == "--match") return Goroutines(args[1], &args[3]);
+    if (args.size() == 3 && args[2].rfind("--match=", 0) == 0) {
+      const std::string pattern = args[2].substr(8);
+      return Goroutines(args[1], &pattern);
+    }
+    return Usage();
+  }
+  if (cmd == "export") {
+    std::string format, file, out;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i].rfind("--format=", 0) == 0) {
+        format = args[i].substr(9);
+      } else if (args[i] == "-o" && i + 1 < args.size()) {
+        out = args[++i];
+      } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
+        file = args[i];
+      } else {
+        return Usage();
+      }
+    }
+    if (format.empty() || file.empty() || out.empty()) return Usage();
+    return Export(format, file, out);
+  }
+  return Usage();
+}

@@ -1,0 +1,254 @@
+// Trace statistics: a lenient replay of goroutine states across generations that credits
+// the time between consecutive transitions to the state being left.
+
+#include "tracer/reader/analysis.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_format.h"
+
+namespace goro::trace {
+
+uint64_t GoroutineSummary::blocked_total_ns() const {
+  uint64_t total = 0;
+  for (uint64_t ns : blocked_ns) total += ns;
+  return total;
+}
+
+uint64_t Analysis::total_events() const {
+  uint64_t total = 0;
+  for (uint64_t c : counts_) total += c;
+  return total;
+}
+
+GoroutineSummary& Analysis::Summary(uint64_t g, uint64_t t) {
+  auto [it, inserted] = goroutines_.try_emplace(g);
+  if (inserted) {
+    it->second.id = g;
+    it->second.first_time = t;
+  }
+  return it->second;
+}
+
+void Analysis::Enter(uint64_t g, State state, uint64_t t, BlockReason reason) {
+  GoroutineSummary& sum = Summary(g, t);
+  auto [it, inserted] = tracked_.try_emplace(g, Tracked{state, t});
+  Tracked& tr = it->second;
+  if (!inserted) {
+    const uint64_t d = t >= tr.since ? t - tr.since : 0;
+    switch (tr.state) {
+      case State::kRunnable:
+        sum.runnable_ns += d;
+        break;
+      case State::kRunning:
+        sum.running_ns += d;
+        break;
+      case State::kSyscall:
+        sum.syscall_ns += d;
+        break;
+      case State::kWaiting:
+        sum.blocked_ns[static_cast<size_t>(tr.reason)] += d;
+        break;
+      case State::kGone:
+        break;
+    }
+  }
+  tr.state = state;
+  tr.since = t;
+  tr.reason = reason;
+  if (state != State::kRunnable) tr.latency_open = false;
+  if (state == State::kGone) sum.gone = true;
+}
+
+void Analysis::AddFunctions(uint64_t g, const Generation& gen, uint64_t stack) {
+  if (g == 0) return;
+  const std::vector<Frame>* frames = gen.Stack(stack);
+  if (frames == nullptr || frames->empty()) return;
+  GoroutineSummary& sum = Summary(g, 0);
+  for (const Frame& f : *frames) {
+    if (!f.func.empty()) sum.functions.insert(f.func);
+  }
+}
+
+void Analysis::AddGeneration(const Generation& gen) {
+  ++generations_;
+  for (const Event& ev : gen.events) {
+    const uint64_t t = ev.time;
+    const uint64_t* a = ev.args;
+    if (!any_) {
+      first_time_ = last_time_ = t;
+      any_ = true;
+    }
+    first_time_ = std::min(first_time_, t);
+    last_time_ = std::max(last_time_, t);
+    ++counts_[ev.type];
+    const uint64_t cur = m_g_.contains(ev.m) ? m_g_[ev.m] : 0;
+    // Makes the latency sample of g start now (g just became Runnable).
+    auto open_latency = [&](uint64_t g) {
+      Tracked& tr = tracked_[g];
+      tr.latency_open = true;
+      tr.runnable_since = t;
+    };
+
+    switch (ev.type) {
+      case kEvGoStatus:
+      case kEvGoStatusStack: {
+        const uint64_t g = a[0];
+        State st;
+        switch (static_cast<GoStatus>(a[2])) {
+          case GoStatus::kRunnable:
+            st = State::kRunnable;
+            break;
+          case GoStatus::kRunning:
+            st = State::kRunning;
+            break;
+          case GoStatus::kSyscall:
+            st = State::kSyscall;
+            break;
+          case GoStatus::kWaiting:
+            st = State::kWaiting;
+            break;
+          default:
+            continue;
+        }
+        auto it = tracked_.find(g);
+        if (it == tracked_.end() || it->second.state != st) {
+          Enter(g, st, t);
+        } else {
+          Summary(g, t);
+        }
+        if (st == State::kRunning || st == State::kSyscall) m_g_[a[1] != 0 ? a[1] : ev.m] = g;
+        if (ev.type == kEvGoStatusStack) AddFunctions(g, gen, a[3]);
+        break;
+      }
+      case kEvGoCreate: {
+        const uint64_t g = a[0];
+        Enter(g, State::kRunnable, t);
+        open_latency(g);
+        GoroutineSummary& sum = Summary(g, t);
+        sum.created = true;
+        if (const auto* s = gen.Stack(a[1])) sum.creation_stack = *s;
+        if (const auto* s = gen.Stack(a[2])) sum.start_stack = *s;
+        AddFunctions(g, gen, a[1]);
+        AddFunctions(g, gen, a[2]);
+        break;
+      }
+      case kEvGoStart: {
+        const uint64_t g = a[0];
+        auto it = tracked_.find(g);
+        if (it != tracked_.end() && it->second.latency_open) {
+          latencies_.push_back(t >= it->second.runnable_since ? t - it->second.runnable_since
+                                                              : 0);
+        }
+        Enter(g, State::kRunning, t);
+        m_g_[ev.m] = g;
+        break;
+      }
+      case kEvGoStop:
+      case kEvGoBlock:
+        if (cur == 0) break;
+        AddFunctions(cur, gen, a[1]);
+        if (ev.type == kEvGoStop) {
+          Enter(cur, State::kRunnable, t);
+          open_latency(cur);
+        } else {
+          const BlockReason reason = a[0] < static_cast<uint64_t>(BlockReason::kCount)
+                                         ? static_cast<BlockReason>(a[0])
+                                         : BlockReason::kUnspecified;
+          Enter(cur, State::kWaiting, t, reason);
+        }
+        m_g_[ev.m] = 0;
+        break;
+      case kEvGoUnblock:
+        AddFunctions(cur, gen, a[1]);
+        Enter(a[0], State::kRunnable, t);
+        open_latency(a[0]);
+        break;
+      case kEvGoDestroy:
+        if (cur == 0) break;
+        Enter(cur, State::kGone, t);
+        m_g_[ev.m] = 0;
+        break;
+      case kEvGoSyscallBegin:
+        if (cur == 0) break;
+        AddFunctions(cur, gen, a[0]);
+        Enter(cur, State::kSyscall, t);
+        break;
+      case kEvGoSyscallEnd:
+        if (cur != 0) Enter(cur, State::kRunning, t);
+        break;
+      case kEvGoSyscallEndBlocked:
+        if (cur == 0) break;
+        Enter(cur, State::kRunnable, t);
+        open_latency(cur);
+        m_g_[ev.m] = 0;
+        break;
+      case kEvSTWBegin:
+        AddFunctions(cur, gen, a[1]);
+        stw_begin_[ev.m] = t;
+        break;
+      case kEvSTWEnd: {
+        auto it = stw_begin_.find(ev.m);
+        if (it != stw_begin_.end()) {
+          stw_pauses_.push_back(t >= it->second ? t - it->second : 0);
+          stw_begin_.erase(it);
+        }
+        break;
+      }
+      case kEvGCBegin:
+        AddFunctions(cur, gen, a[1]);
+        gc_open_ = true;
+        gc_begin_ = t;
+        gc_seq_ = a[0];
+        break;
+      case kEvGCEnd:
+        if (gc_open_ && a[0] == gc_seq_) gc_pauses_.push_back(t >= gc_begin_ ? t - gc_begin_ : 0);
+        gc_open_ = false;
+        break;
+      case kEvUserTaskBegin:
+      case kEvUserLog:
+        AddFunctions(cur, gen, a[3]);
+        break;
+      case kEvUserTaskEnd:
+        AddFunctions(cur, gen, a[1]);
+        break;
+      case kEvUserRegionBegin:
+      case kEvUserRegionEnd:
+        AddFunctions(cur, gen, a[2]);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+void Analysis::Finish() {
+  if (finished_) return;
+  finished_ = true;
+  for (auto& [g, tr] : tracked_) {
+    if (tr.state != State::kGone) {
+      const State st = tr.state;
+      const BlockReason reason = tr.reason;
+      Enter(g, st, last_time_, reason);
+    }
+  }
+}
+
+uint64_t Analysis::Percentile(std::vector<uint64_t> samples, double q) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  q = std::clamp(q, 0.0, 1.0);
+  size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(samples.size())));
+  if (rank == 0) rank = 1;
+  return samples[rank - 1];
+}
+
+std::string FormatDuration(uint64_t ns) {
+  if (ns < 1000) return absl::StrFormat("%dns", ns);
+  if (ns < 1000000) return absl::StrFormat("%.1fus", static_cast<double>(ns) / 1e3);
+  if (ns < 1000000000) return absl::StrFormat("%.2fms", static_cast<double>(ns) / 1e6);
+  return absl::StrFormat("%.3fs", static_cast<double>(ns) / 1e9);
+}
+
+}  // namespace goro::trace

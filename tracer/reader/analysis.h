@@ -1,0 +1,121 @@
+// goro::trace::Analysis: statistics over a whole trace, fed one generation at a time —
+// time each goroutine spent in each state, scheduler latency, STW and GC pauses, event
+// counts, and what goroutine tools show (creation stack, functions seen).
+
+#ifndef GORO_TRACER_READER_ANALYSIS_H_
+#define GORO_TRACER_READER_ANALYSIS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "tracer/format.h"
+#include "tracer/reader/reader.h"
+
+namespace goro::trace {
+
+// goro::trace::GoroutineSummary is what Analysis knows of one goroutine. Durations are in
+// nanoseconds; a state's time runs from the event that entered it to the event that left
+// it (or, for a goroutine still in it, to the last event of the trace).
+struct GoroutineSummary {
+  uint64_t id = 0;
+  uint64_t first_time = 0;  // time of its first event
+  uint64_t running_ns = 0;
+  uint64_t runnable_ns = 0;
+  uint64_t syscall_ns = 0;
+  // Waiting time by BlockReason; a goroutine first seen Waiting (kEvGoStatus) counts as
+  // kUnspecified until it next blocks.
+  std::array<uint64_t, static_cast<size_t>(BlockReason::kCount)> blocked_ns{};
+  bool created = false;              // a GoCreate for it is in the trace
+  bool gone = false;                 // a GoDestroy for it is in the trace
+  std::vector<Frame> creation_stack;  // the creator's stack at GoCreate
+  std::vector<Frame> start_stack;     // the start function (one frame)
+  // Function names in every stack its events carry: its GoCreate's two stacks, its
+  // GoStatusStack stack, and the stacks of events its M emitted while running it.
+  std::set<std::string> functions;
+
+  uint64_t blocked_total_ns() const;
+};
+
+// goro::trace::Analysis accumulates statistics. Call AddGeneration for each generation in
+// file order, then Finish once; read the results after Finish. The goroutine state it
+// tracks is lenient (it follows the events, trusting the validator for correctness) and
+// carries over from one generation to the next.
+//
+// Thread safety: not thread-safe.
+class Analysis {
+ public:
+  Analysis() = default;
+
+  // Analysis::AddGeneration adds `gen`'s events.
+  void AddGeneration(const Generation& gen);
+
+  // Analysis::Finish closes every open state interval at the time of the last event seen
+  // (an STW or GC pause still open is not counted). Calling it twice has no further effect.
+  void Finish();
+
+  // Goroutines by id.
+  const std::map<uint64_t, GoroutineSummary>& goroutines() const { return goroutines_; }
+  // Scheduler latency samples (ns), in trace order: from becoming Runnable by GoCreate,
+  // GoUnblock, GoStop or GoSyscallEndBlocked to the goroutine's next GoStart.
+  const std::vector<uint64_t>& sched_latencies() const { return latencies_; }
+  // STWBegin..STWEnd pauses (ns) of the same M, and GCBegin..GCEnd cycles (ns).
+  const std::vector<uint64_t>& stw_pauses() const { return stw_pauses_; }
+  const std::vector<uint64_t>& gc_pauses() const { return gc_pauses_; }
+  // Events of each type (String, Stack and EndOfGeneration are not events and stay 0).
+  uint64_t event_count(uint8_t type) const { return type < kEvCount ? counts_[type] : 0; }
+  uint64_t total_events() const;
+  uint64_t generations() const { return generations_; }
+  // Times of the first and last events seen (0 before any).
+  uint64_t first_time() const { return first_time_; }
+  uint64_t last_time() const { return last_time_; }
+
+  // Analysis::Percentile returns the q-quantile (0 <= q <= 1) of `samples` by the
+  // nearest-rank method (the smallest sample with at least q of all at or below it), or 0
+  // for no samples.
+  static uint64_t Percentile(std::vector<uint64_t> samples, double q);
+
+ private:
+  enum class State : uint8_t { kRunnable, kRunning, kSyscall, kWaiting, kGone };
+  struct Tracked {
+    State state;
+    uint64_t since;
+    BlockReason reason = BlockReason::kUnspecified;
+    bool latency_open = false;  // became Runnable by an event that starts a latency sample
+    uint64_t runnable_since = 0;
+  };
+
+  GoroutineSummary& Summary(uint64_t g, uint64_t t);
+  // Moves g to `state` at t, crediting its previous state's time.
+  void Enter(uint64_t g, State state, uint64_t t, BlockReason reason = BlockReason::kUnspecified);
+  void AddFunctions(uint64_t g, const Generation& gen, uint64_t stack);
+
+  std::map<uint64_t, GoroutineSummary> goroutines_;
+  absl::flat_hash_map<uint64_t, Tracked> tracked_;
+  absl::flat_hash_map<uint64_t, uint64_t> m_g_;          // M -> the G it runs (0: none)
+  absl::flat_hash_map<uint64_t, uint64_t> stw_begin_;    // M -> STWBegin time
+  bool gc_open_ = false;
+  uint64_t gc_begin_ = 0;
+  uint64_t gc_seq_ = 0;
+  std::vector<uint64_t> latencies_;
+  std::vector<uint64_t> stw_pauses_;
+  std::vector<uint64_t> gc_pauses_;
+  std::array<uint64_t, kEvCount> counts_{};
+  uint64_t generations_ = 0;
+  bool any_ = false;
+  uint64_t first_time_ = 0;
+  uint64_t last_time_ = 0;
+  bool finished_ = false;
+};
+
+// goro::trace::FormatDuration renders nanoseconds for people: "850ns", "12.5us", "3.25ms",
+// "1.500s".
+std::string FormatDuration(uint64_t ns);
+
+}  // namespace goro::trace
+
+#endif  // GORO_TRACER_READER_ANALYSIS_H_
