@@ -189,10 +189,15 @@ TEST_P(TraceTest, BlockingCallWithHandoff) {
       // leaves the P up to 10 ms while other Ps are idle; and the M that takes over the
       // reader's P may not have run the other goroutine yet when the read returns). The
       // deadline only bounds a broken retake; the assertions below then fail.
+      // The reader's G goes Syscall a few instructions before its P does, so "no P in a
+      // blocking call" counts only when it holds on two polls 1 ms apart (else the write
+      // could beat the P's own store and nothing would ever be taken).
       absl::Time deadline = absl::Now() + absl::Seconds(20);
+      int settled_polls = 0;
       while (absl::Now() < deadline) {
         const bool reader_blocked = (ReadGStatus(reader) & ~uint32_t{kGScan}) == kGSyscall;
-        if (reader_blocked && !AnyPInBlockingCall() && other_ran.load()) break;
+        settled_polls = reader_blocked && !AnyPInBlockingCall() ? settled_polls + 1 : 0;
+        if (settled_polls >= 2 && other_ran.load()) break;
         Sleep(absl::Milliseconds(1));
       }
       char c = 'x';
