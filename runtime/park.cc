@@ -5,6 +5,8 @@
 #include "runtime/park.h"
 
 #include "absl/base/optimization.h"
+#include "base/fatal.h"
+#include "runtime/g_status.h"
 #include "runtime/m.h"
 #include "runtime/sched.h"
 
@@ -51,6 +53,37 @@ void CallOnSchedulerStack(void (*fn)(void*), void* arg) {
   m->sched_fn = fn;
   m->sched_arg = arg;
   SwitchToScheduler(MAction::kCallOnSchedStack);
+}
+
+namespace {
+
+// What CallOnSchedulerStackWaitingForGC hands to the scheduler stack. It lives in the
+// caller's frame, above the G's saved SP, so a scan-bit holder that releases pages below
+// that SP never touches it.
+struct WaitingForGCCall {
+  G* g;
+  WaitReason reason;
+  void (*fn)(void*);
+  void* arg;
+};
+
+void RunWaitingForGC(void* p) {
+  const auto* call = static_cast<const WaitingForGCCall*>(p);
+  G* g = call->g;
+  void (*fn)(void*) = call->fn;
+  void* arg = call->arg;
+  CasGToWaitingForGC(g, kGRunning, call->reason);
+  fn(arg);
+  CasGStatus(g, kGWaiting, kGRunning);
+}
+
+}  // namespace
+
+void CallOnSchedulerStackWaitingForGC(WaitReason reason, void (*fn)(void*), void* arg) {
+  G* g = CurrentG();
+  if (g == nullptr) GORO_FATAL("CallOnSchedulerStackWaitingForGC called outside a goroutine");
+  WaitingForGCCall call{g, reason, fn, arg};
+  CallOnSchedulerStack(RunWaitingForGC, &call);
 }
 
 }  // namespace goro::runtime_internal

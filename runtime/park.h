@@ -42,6 +42,21 @@ void SafePoint();
 // must not park or switch. Precondition: called from a goroutine.
 void CallOnSchedulerStack(void (*fn)(void*), void* arg);
 
+// runtime_internal::CallOnSchedulerStackWaitingForGC runs fn(arg) on the M's scheduler
+// stack with the calling goroutine Waiting for `reason`, a Waiting-for-GC reason (Go's
+// `systemstack(func() { casGToWaitingForGC(gp, _Grunning, reason); fn(); casgstatus(gp,
+// _Gwaiting, _Grunning) })`). Both transitions are made on the scheduler stack, after the
+// switch saved the G's context and before the switch back: so for as long as the G is
+// Waiting its saved context describes every live frame, and whoever takes its scan bit
+// (a collector, the tracer's status pass) may walk it or release the pages below its saved
+// SP. Making the first transition on the G's own stack would leave a window in which the
+// G is Waiting while still running below a stale saved SP.
+// fn must not park or switch; it may wait for other goroutines (stop the world, suspend
+// them), which is what the Waiting status is for: two such callers can take each other's
+// stacks instead of waiting for each other. Fatal unless IsWaitingForGC(reason).
+// Precondition: called from a Running goroutine. Thread safety: the calling goroutine only.
+void CallOnSchedulerStackWaitingForGC(WaitReason reason, void (*fn)(void*), void* arg);
+
 }  // namespace goro::runtime_internal
 
 #endif  // GORO_RUNTIME_PARK_H_

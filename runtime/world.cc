@@ -110,9 +110,10 @@ void StopTheWorld(STWReason reason) {
   // One stopper at a time (Go's worldsema): later ones yield until the world restarts.
   while (s->stw_active.exchange(true, std::memory_order_acquire)) Yield();
   SafePoint();
-  CasGToWaitingForGC(g, kGRunning, WaitReason::kStoppingTheWorld);
-  CallOnSchedulerStack(StopTheWorldOnSchedStack, &reason);
-  CasGStatus(g, kGWaiting, kGRunning);
+  // Waiting for GC while it stops the others, so that a concurrent SuspendG (the tracer's
+  // status pass) never waits for it (Go's stopTheWorld).
+  CallOnSchedulerStackWaitingForGC(WaitReason::kStoppingTheWorld, StopTheWorldOnSchedStack,
+                                   &reason);
 }
 
 void StartTheWorld() {

@@ -76,9 +76,8 @@ std::vector<UntracedG> CollectUntracedGoroutines(uint64_t gen) {
       runtime_internal::CurrentM() != nullptr) {
     // Called from a goroutine (trace::Stop in goroutine code): like Go's traceAdvance,
     // let others take this goroutine's stack while the pass runs on the scheduler stack.
-    CasGToWaitingForGC(self, kGRunning, WaitReason::kTraceGoroutineStatus);
-    runtime_internal::CallOnSchedulerStack(CollectAll, &args);
-    CasGStatus(self, kGWaiting, kGRunning);
+    runtime_internal::CallOnSchedulerStackWaitingForGC(WaitReason::kTraceGoroutineStatus,
+                                                       CollectAll, &args);
   } else {
     CollectAll(&args);
   }
