@@ -338,7 +338,8 @@ void EventBracket::ProcStealSlow(P* p, M* from, int64_t when) {
   // backwards: an earlier `when` than its last event is clamped to it, which is still before
   // the CAS because that event came first on this thread).
   when_ = when;
-  EnsureProcStatus(p, ProcStatus::kSyscall);
+  // The P is in a blocking call on `from`, not on this M (which may hold a P of its own).
+  EnsureProcStatus(p, ProcStatus::kSyscallAbandoned);
   Event(kEvProcSteal, {static_cast<uint64_t>(p->id), from != nullptr ? TraceMId(from) : 0});
   when_ = 0;
 }

@@ -116,6 +116,10 @@ enum class ProcStatus : uint8_t {
   kRunning = 1,
   kIdle = 2,
   kSyscall = 3,
+  // In a blocking call on some other M, not the one writing the event (Go's
+  // traceProcSyscallAbandoned): written only by a thief, just before its ProcSteal, when
+  // the stolen P had not been mentioned yet in the generation.
+  kSyscallAbandoned = 4,
 };
 
 // Why a goroutine stopped (kEvGoStop).

@@ -366,7 +366,8 @@ absl::Status StateMachine::Transition(const Event& ev, bool apply) {
       const uint64_t p = a[0];
       const uint64_t victim = a[1];
       const PInfo* pi = find_p(p);
-      if (pi != nullptr && (pi->state != PState::kSyscall || pi->m != victim)) {
+      // m 0: in a blocking call on an M the trace has not named (ProcStatus abandoned).
+      if (pi != nullptr && (pi->state != PState::kSyscall || (pi->m != 0 && pi->m != victim))) {
         return Bad(absl::StrFormat("%s of p %d from m %d, but p %d is %s", name, p, victim, p,
                                    p_desc(p)));
       }
@@ -385,6 +386,8 @@ absl::Status StateMachine::Transition(const Event& ev, bool apply) {
       const uint64_t p = a[0];
       const uint64_t status = a[1];
       PState st;
+      // Abandoned: in a blocking call on another M than the writer's (a thief's view).
+      bool on_writer = true;
       switch (static_cast<ProcStatus>(status)) {
         case ProcStatus::kRunning:
           st = PState::kRunning;
@@ -395,12 +398,17 @@ absl::Status StateMachine::Transition(const Event& ev, bool apply) {
         case ProcStatus::kSyscall:
           st = PState::kSyscall;
           break;
+        case ProcStatus::kSyscallAbandoned:
+          st = PState::kSyscall;
+          on_writer = false;
+          break;
         default:
           return Bad(absl::StrFormat("%s of p %d with bad status %d", name, p, status));
       }
-      const bool held = st != PState::kIdle;
+      const bool held = st != PState::kIdle && on_writer;
       const PInfo* pi = find_p(p);
-      if (pi != nullptr && (pi->state != st || (held && ev.m != 0 && pi->m != ev.m))) {
+      if (pi != nullptr && (pi->state != st || (held && ev.m != 0 && pi->m != ev.m) ||
+                            (!on_writer && pi->m == ev.m))) {
         return Bad(absl::StrFormat("%s says p %d is %s, but it is %s", name, p,
                                    PStateName(st), p_desc(p)));
       }
