@@ -711,6 +711,27 @@ TEST_F(ValidatorTest, ProcStealNeedsSyscall) {
   ExpectLastRejected("ProcSteal of p 0 from m 1, but p 0 is Running on m 1");
 }
 
+// A stopper of the world on m 2 (holding p 1) takes p 0 from m 1's blocking call: its
+// first mention of p 0 is "in a blocking call on another M" (Go's ProcSyscallAbandoned).
+TEST_F(ValidatorTest, AbandonedSyscallStatusFromAThiefHoldingItsOwnP) {
+  constexpr uint64_t kPAbandoned = static_cast<uint64_t>(ProcStatus::kSyscallAbandoned);
+  Running(7, 2, 1);
+  Add(kEvProcStatus, 2, {0, kPAbandoned});
+  Add(kEvProcSteal, 2, {0, 1});
+  Add(kEvProcStart, 3, {0});
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  // The plain Syscall status from the same thief claims p 0 for m 2, which holds p 1.
+  gen_.events.clear();
+  Running(7, 2, 1);
+  Add(kEvProcStatus, 2, {0, kPSyscall});
+  ExpectLastRejected("says p 0 is Syscall on m 2, which holds p 1");
+  // Abandoned cannot describe a P in a blocking call on the writer itself.
+  gen_.events.clear();
+  Add(kEvProcStatus, 1, {0, kPSyscall});
+  Add(kEvProcStatus, 1, {0, kPAbandoned});
+  ExpectLastRejected("ProcStatus says p 0 is Syscall");
+}
+
 TEST_F(ValidatorTest, ProcStatusFirstMentionOrSameState) {
   Add(kEvProcStatus, 0, {3, kPIdle});
   Add(kEvProcStatus, 1, {3, kPIdle});
