@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The README's main job: runs the demo (examples/demo.cc) with the execution tracer on and
-# the stack-ownership check on, then validates the trace and prints its statistics with
+# the stack-ownership check on (and gctrace=1: a line per collection), then validates the trace and prints its statistics with
 # goro-trace. The trace is kept at $GORO_MAIN_JOB_TRACE (default: a file under
 # ${TMPDIR:-/tmp}); GORODEBUG settings given by the caller are kept and extended.
 #
@@ -15,7 +15,7 @@ for tool in "$demo" "$goro_trace"; do
 done
 
 trace="${GORO_MAIN_JOB_TRACE:-${TMPDIR:-/tmp}/goro-demo.trace}"
-debug="tracecheckstackownership=1"
+debug="gctrace=1,tracecheckstackownership=1"
 [[ -n "${GORODEBUG:-}" ]] && debug="$GORODEBUG,$debug"
 
 echo "== demo, traced to $trace (GORODEBUG=$debug)"

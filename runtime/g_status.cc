@@ -251,15 +251,23 @@ const char* TraceGoStatusString(TraceGoStatus status) {
   return "Bad";
 }
 
-bool IsShrinkStackSafe(const G* g, bool tracing_enabled) {
+const char* WhyShrinkStackUnsafe(const G* g, bool tracing_enabled) {
   const uint32_t status = ReadGStatus(g) & ~uint32_t{kGScan};
-  if (status == kGSyscall) return false;
-  if (g->parking_on_chan.load(std::memory_order_relaxed)) return false;
+  // In a blocking call: the callee's frames are below the saved SP and still live.
+  if (status == kGSyscall) return "in a blocking call";
+  // Between a channel operation's decision to park and the park.
+  if (g->parking_on_chan.load(std::memory_order_relaxed)) return "parking on a channel";
+  // Really running on its scheduler stack, where the tracer may walk its frames without
+  // the scan bit. Reading the reason is safe: the caller's ownership freezes the status.
   if (tracing_enabled && status == kGWaiting &&
       IsWaitingForGC(g->wait_reason.load(std::memory_order_relaxed))) {
-    return false;
+    return "waiting for GC while tracing";
   }
-  return true;
+  return nullptr;
+}
+
+bool IsShrinkStackSafe(const G* g, bool tracing_enabled) {
+  return WhyShrinkStackUnsafe(g, tracing_enabled) == nullptr;
 }
 
 SuspendGState SuspendG(G* g) {

@@ -165,6 +165,11 @@ const char* TraceGoStatusString(TraceGoStatus status);
 // Thread safety: as the precondition.
 bool IsShrinkStackSafe(const G* g, bool tracing_enabled);
 
+// goro::WhyShrinkStackUnsafe is IsShrinkStackSafe with the reason: null when shrinking is
+// safe, else a static string ("in a blocking call", "parking on a channel", "waiting for
+// GC while tracing") for gctrace=2 and the tests. Same preconditions.
+const char* WhyShrinkStackUnsafe(const G* g, bool tracing_enabled);
+
 // goro::SuspendGState is what SuspendG hands to ResumeG.
 struct SuspendGState {
   G* g = nullptr;

@@ -45,8 +45,15 @@ struct P {
 
   // Atomic (relaxed): counters that sysmon compares between ticks (Go's schedtick and
   // syscalltick) to see a G running too long or a blocking call outlasting a tick.
+  // schedtick counts time slices: a G taken from runnext inherits the current one.
   std::atomic<uint32_t> schedtick{0};
   std::atomic<uint32_t> syscalltick{0};
+
+  // Owner: the M holding the P. Every G the P starts running, counted to look at the
+  // global run queue and the timers every kGlobalQueueCheckInterval starts. Not schedtick:
+  // goroutines sysmon readies (timers) land on the global queue, which must be visited
+  // even while a runnext pair keeps one time slice going.
+  uint32_t runs = 0;
 
   // Owner: sysmon. Its last view of the counters above and when it changed.
   uint32_t sysmon_schedtick = 0;

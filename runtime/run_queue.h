@@ -34,8 +34,14 @@ class RunQueue {
   bool Put(G* g, bool next, Batch* overflow);
 
   // runtime_internal::RunQueue::Get takes the next G: runnext first, then the head
-  // (Go's runqget). Returns null when empty. Thread safety: the owning P's M only.
-  G* Get();
+  // (Go's runqget). Returns null when empty. *from_runnext (if not null) says whether the G
+  // came from runnext, where it inherits the time slice of the G that readied it.
+  // Thread safety: the owning P's M only.
+  G* Get(bool* from_runnext = nullptr);
+
+  // runtime_internal::RunQueue::TakeRunnext empties the runnext slot and returns what was
+  // in it (null if nothing). Thread safety: the owning P's M only.
+  G* TakeRunnext();
 
   // runtime_internal::RunQueue::StealFrom moves about half of `victim`'s Gs into this
   // (empty) queue and returns one of them to run now (Go's runqsteal); with

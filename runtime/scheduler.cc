@@ -30,6 +30,7 @@
 
 #include "absl/base/attributes.h"
 #include "base/fatal.h"
+#include "gc/shrink.h"
 #include "runtime/g_status.h"
 #include "runtime/park.h"
 #include "runtime/stack_guard.h"
@@ -192,8 +193,12 @@ void ResetSpinning(Sched* s, M* m) {
   if (s->nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) WakeP();
 }
 
-// Go's findRunnable: blocks until there is a G to run; null at shutdown.
-G* FindRunnable(Sched* s, M* m) {
+// Go's findRunnable: blocks until there is a G to run; null at shutdown. *inherit_time is
+// set when the G came from runnext (Go's inheritTime): it runs in the time slice of the G
+// that readied it, so that a pair handing off to each other through runnext is still
+// preempted by sysmon after one slice instead of starving the rest of the queue.
+G* FindRunnable(Sched* s, M* m, bool* inherit_time) {
+  *inherit_time = false;
   for (;;) {
     if (s->shutting_down.load(std::memory_order_acquire)) return nullptr;
     if (m->p.load(std::memory_order_relaxed) == nullptr) {
@@ -205,11 +210,14 @@ G* FindRunnable(Sched* s, M* m) {
       continue;
     }
     P* p = m->p.load(std::memory_order_relaxed);
-    uint32_t tick = p->schedtick.load(std::memory_order_relaxed);
+    const uint32_t tick = p->runs;
     if (NextTimerDeadline() != INT64_MAX && (tick % kGlobalQueueCheckInterval == 0 || p->runq.Empty())) {
       if (NextTimerDeadline() <= NanoTime()) RunTimers();
     }
-    // Fairness: now and then take from the global queue first.
+    // Fairness: now and then take from the global queue first. That G starts a new time
+    // slice, so a G waiting in runnext no longer continues its readier's: it goes to the
+    // back of the queue (else a runnext pair, whose slice sysmon keeps seeing restarted by
+    // such Gs, would starve the local queue).
     if (tick % kGlobalQueueCheckInterval == 0 && s->runq_size.load(std::memory_order_relaxed) > 0) {
       G* g;
       {
@@ -217,11 +225,12 @@ G* FindRunnable(Sched* s, M* m) {
         g = GlobRunqGetLocked(s, p);
       }
       if (g != nullptr) {
+        if (G* next = p->runq.TakeRunnext()) RunqPutOrSpill(s, p, next, false);
         if (m->spinning) ResetSpinning(s, m);
         return g;
       }
     }
-    if (G* g = p->runq.Get()) {
+    if (G* g = p->runq.Get(inherit_time)) {
       if (m->spinning) ResetSpinning(s, m);
       return g;
     }
@@ -324,8 +333,10 @@ void BeginShutdown(Sched* s) {
   s->stopnote.Wakeup();
 }
 
-// Go's execute: run g on this M until it switches back to the scheduler stack.
-void Execute(M* m, G* g, bool resume) {
+// Go's execute: run g on this M until it switches back to the scheduler stack. A new time
+// slice (schedtick, which sysmon watches) starts unless g inherits the current one (from
+// runnext) or resumes after a call on the scheduler stack.
+void Execute(M* m, G* g, bool resume, bool inherit_time) {
   if (!resume) {
     // Go's execute: GoStart after the CAS (it captures no stack).
     trace::internal::EventBracket t;
@@ -336,7 +347,10 @@ void Execute(M* m, G* g, bool resume) {
   m->curg.store(g, std::memory_order_relaxed);
   SetCurrentG(g);
   P* p = m->p.load(std::memory_order_relaxed);
-  if (p != nullptr) p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  if (p != nullptr && !resume) p->runs++;
+  if (p != nullptr && !resume && !inherit_time) {
+    p->schedtick.store(p->schedtick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
   errno = g->saved_errno;
   SwapExceptionState(&g->exception_state);
   SwitchContext(&m->g0, &g->context);
@@ -384,6 +398,14 @@ struct Next {
 Next HandleAction(Sched* s, M* m, G* g) {
   MAction action = m->action;
   m->action = MAction::kNone;
+  // Every switch to the scheduler stack is a safe point: a shrink the collector deferred
+  // (Go's preemptShrink) happens here, while g is still Running and its context is saved,
+  // before any transition gives the stack away. ShrinkOwnStackAtSafePoint leaves it
+  // pending while g is parking on a channel.
+  if (ABSL_PREDICT_FALSE(g->preempt_shrink.load(std::memory_order_relaxed)) &&
+      action != MAction::kExit && action != MAction::kExitSyscallNoP) {
+    gc_internal::ShrinkOwnStackAtSafePoint(g);
+  }
   switch (action) {
     case MAction::kYield: {
       {
@@ -465,6 +487,8 @@ Next HandleAction(Sched* s, M* m, G* g) {
       fn(arg);
       return {g, true};
     }
+    case MAction::kShrinkStack:
+      return {g, true};
     case MAction::kNone:
       break;
   }
@@ -475,13 +499,14 @@ void Schedule(M* m) {
   Sched* s = sched();
   Next next;
   for (;;) {
+    bool inherit_time = false;
     if (next.g == nullptr) {
-      next.g = FindRunnable(s, m);
+      next.g = FindRunnable(s, m, &inherit_time);
       next.resume = false;
       if (next.g == nullptr) return;  // shutdown
     }
     G* g = next.g;
-    Execute(m, g, next.resume);
+    Execute(m, g, next.resume, inherit_time);
     next = HandleAction(s, m, g);
   }
 }
@@ -662,11 +687,33 @@ void ExitSyscall() {
   P* oldp = m->oldp;
   m->oldp = nullptr;
   uint32_t expected = kPSyscall;
-  if (oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel)) {
-    oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  bool reacquired;
+  {
     trace::internal::EventBracket t;
-    t.GoSyscallEnd();
-    CasGStatus(g, kGSyscall, kGRunning);
+    // Stamped before the CAS, for the steal below (runtime/trace_hooks.h, proc_steal).
+    const int64_t when = t.ok() ? t.Now() : 0;
+    reacquired = oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel);
+    if (reacquired) {
+      oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      M* holder = oldp->m.load(std::memory_order_relaxed);
+      if (holder == m) {
+        t.GoSyscallEnd();
+        CasGStatus(g, kGSyscall, kGRunning);
+      } else {
+        // The P was taken from this M's call (sysmon or a stop-the-world), went to another
+        // M, and is in a blocking call there now: this M takes it from that call (Go's
+        // exitsyscallfast_reacquired, which traces it as a steal). To the trace: the P is
+        // stolen from `holder`, this G lost its P, and this M starts the P and the G.
+        t.ProcSteal(oldp, holder, when);
+        t.GoSyscallEndBlocked();
+        oldp->m.store(m, std::memory_order_relaxed);
+        t.ProcStart(oldp);
+        CasGStatus(g, kGSyscall, kGRunning);
+        t.GoStart(g);
+      }
+    }
+  }
+  if (reacquired) {
     errno = saved_errno;
     return;
   }

@@ -9,6 +9,18 @@ namespace goro::debug {
 
 using debugvars::Mutability;
 
+debugvars::DurationSetting gcperiod({
+    .name = "gcperiod",
+    .doc = "Run a collection at least this often, even when nothing else triggers one (Go's "
+           "forced GC every 2 minutes); 0 turns the periodic cycle off. A bare number counts "
+           "milliseconds.",
+    .mutability = Mutability::kLive,
+    .default_value = absl::Minutes(2),
+    .min = absl::ZeroDuration(),
+    .max = absl::Hours(24),
+    .bare_unit = absl::Milliseconds(1),
+});
+
 debugvars::BoolSetting gcshrinkstackoff({
     .name = "gcshrinkstackoff",
     .doc = "Never release the committed pages of goroutine stacks during garbage "
@@ -17,11 +29,23 @@ debugvars::BoolSetting gcshrinkstackoff({
     .count_non_default = true,
 });
 
+debugvars::IntSetting gcstackpercent({
+    .name = "gcstackpercent",
+    .doc = "Start a collection when committed goroutine-stack memory exceeds the amount left "
+           "after the previous cycle by this percentage (as GOGC does for the heap), and is at "
+           "least 64 MiB; -1 turns this trigger off.",
+    .mutability = Mutability::kLive,
+    .default_value = 100,
+    .min = -1,
+    .max = 100000,
+});
+
 debugvars::IntSetting gctrace({
     .name = "gctrace",
-    .doc = "1 prints one line per GC cycle on stderr (cycle, pause, goroutines scanned, stack "
-           "bytes before and after, shrinks done and deferred); 2 also prints per-goroutine "
-           "shrink decisions.",
+    .doc = "1 prints one line per GC cycle on stderr, starting \"gc N @Ts\" (cycle, time since "
+           "start, stop-the-world pause, goroutines scanned, committed stack bytes before and "
+           "after, shrinks done and deferred, trigger); 2 also prints each refused shrink "
+           "with its reason.",
     .mutability = Mutability::kLive,
     .default_value = 0,
     .min = 0,

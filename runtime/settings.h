@@ -8,8 +8,13 @@
 
 namespace goro::debug {
 
+// gcperiod: live duration. The longest time between collections; 0 = no periodic cycle.
+extern debugvars::DurationSetting gcperiod;
 // gcshrinkstackoff: live bool. Never release stack pages in the collector.
 extern debugvars::BoolSetting gcshrinkstackoff;
+// gcstackpercent: live int -1..100000. Committed-stack growth (percent over the last
+// cycle's result, floor 64 MiB) that starts a collection; -1 = off.
+extern debugvars::IntSetting gcstackpercent;
 // gctrace: live int 0..2. One line per GC cycle on stderr.
 extern debugvars::IntSetting gctrace;
 // scheddetail: live bool. With schedtrace, a line per P, M and G.

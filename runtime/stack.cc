@@ -68,14 +68,19 @@ absl::StatusOr<StackGuardMode> ParseStackGuardMode(absl::string_view name) {
       "bad stack guard mode \"", name, "\" (want auto, madvise, mprotect or off)"));
 }
 
+uintptr_t StackReleaseEnd(const Stack& stack, uintptr_t sp, size_t margin) {
+  const size_t keep = arch_internal::kStackRedZone + margin;
+  if (sp < stack.lo() || sp - stack.lo() <= keep) return stack.lo();
+  const uintptr_t end = (sp - keep) & ~(PageSize() - 1);
+  return end > stack.lo() ? end : stack.lo();
+}
+
 size_t ReleaseStackBelow(Stack* stack, uintptr_t sp, size_t margin) {
   if (sp < stack->lo() || sp > stack->hi()) {
     GORO_FATAL("ReleaseStackBelow: sp ", FatalHex{sp}, " outside stack [", FatalHex{stack->lo()},
                ", ", FatalHex{stack->hi()}, ") of goroutine ", stack->goid());
   }
-  const size_t keep = arch_internal::kStackRedZone + margin;
-  if (sp - stack->lo() <= keep) return 0;
-  const uintptr_t end = (sp - keep) & ~(PageSize() - 1);
+  const uintptr_t end = StackReleaseEnd(*stack, sp, margin);
   if (end <= stack->lo()) return 0;
   const size_t released = ResidentBytes(stack->lo(), end);
   if (released == 0) return 0;

@@ -89,6 +89,13 @@ class Stack {
 // fault the pages straight back in.
 inline constexpr size_t kDefaultStackReleaseMargin = 4096;
 
+// goro::StackReleaseEnd returns the end of the range ReleaseStackBelow(stack, sp, margin)
+// would release, [stack.lo(), end): sp minus the red zone and the margin, rounded down to
+// a page; stack.lo() when nothing lies below that line.
+// Thread safety: pure function of its arguments.
+uintptr_t StackReleaseEnd(const Stack& stack, uintptr_t sp,
+                          size_t margin = kDefaultStackReleaseMargin);
+
 // goro::ReleaseStackBelow returns to the kernel (madvise(MADV_DONTNEED)) the committed
 // pages of `stack` that lie wholly below sp - red zone - margin, and returns how many
 // bytes were actually resident there (counted with mincore before the release). The

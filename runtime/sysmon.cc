@@ -3,6 +3,7 @@
 
 #include "runtime/sysmon.h"
 
+#include "gc/pacer.h"
 #include "runtime/scheduler.h"
 #include "runtime/settings.h"
 #include "tracer/emit.h"
@@ -84,6 +85,14 @@ void* SysmonMain(void* arg) {
     } else if (++idle_rounds > 50) {
       delay = std::min(delay * 2, kMaxDelayNs);
     }
+    // The automatic collection triggers (Go's forcegchelper, woken by sysmon): the cycle
+    // runs in a goroutine of its own, since a cycle must be run by a goroutine.
+    gc::Trigger why;
+    if (!s->shutting_down.load(std::memory_order_relaxed) &&
+        gc_internal::AutomaticCycleDue(now, &why)) {
+      NewProc(gc_internal::AutomaticCycleMain,
+              reinterpret_cast<void*>(static_cast<uintptr_t>(why)));
+    }
     int64_t period = goro::debug::schedtrace.GetNanoseconds();
     if (period > 0) {
       if (delay > period) delay = period;
@@ -98,6 +107,7 @@ void* SysmonMain(void* arg) {
 }  // namespace
 
 void StartSysmon(Sched* s) {
+  gc_internal::PacerStart(s->start_ns);
   int err = pthread_create(&s->sysmon_thread, nullptr, SysmonMain, s);
   if (err != 0) GORO_FATAL("sysmon: pthread_create failed: errno ", err);
 }

@@ -268,6 +268,21 @@ TEST(IsShrinkStackSafe, RefusesSyscallChannelParkingAndGCWaitWhileTracing) {
   EXPECT_TRUE(IsShrinkStackSafe(&g, true));
 }
 
+TEST(WhyShrinkStackUnsafe, NamesOneReasonEach) {
+  G g;
+  SetStatus(&g, kGScanWaiting);
+  g.wait_reason = WaitReason::kChanReceive;
+  EXPECT_EQ(WhyShrinkStackUnsafe(&g, true), nullptr);
+  g.parking_on_chan = true;
+  EXPECT_STREQ(WhyShrinkStackUnsafe(&g, false), "parking on a channel");
+  g.parking_on_chan = false;
+  g.wait_reason = WaitReason::kGarbageCollection;
+  EXPECT_STREQ(WhyShrinkStackUnsafe(&g, true), "waiting for GC while tracing");
+  EXPECT_EQ(WhyShrinkStackUnsafe(&g, false), nullptr);
+  SetStatus(&g, kGScanSyscall);
+  EXPECT_STREQ(WhyShrinkStackUnsafe(&g, false), "in a blocking call");
+}
+
 // --- SuspendG / ResumeG ----------------------------------------------------------------
 
 TEST(SuspendG, TakesTheScanBitOfParkedGoroutines) {

@@ -1,0 +1,95 @@
+// goro::gc — the collector's public API: run a cycle, read its statistics, account for
+// committed stack memory, and install the root-scanning hook. How a cycle works is in
+// gc/cycle.cc; why a stack may or may not be shrunk is in gc/shrink.h.
+
+#ifndef GORO_GC_GC_H_
+#define GORO_GC_GC_H_
+
+#include <cstdint>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace goro::gc {
+
+// goro::gc::Trigger says what started a cycle.
+enum class Trigger : uint8_t {
+  kExplicit = 0,    // goro::gc::Collect()
+  kPeriodic = 1,    // gcperiod elapsed since the last cycle
+  kStackGoal = 2,   // committed stack memory passed the gcstackpercent goal
+};
+
+// goro::gc::TriggerName returns "explicit", "periodic" or "stack goal".
+// Thread safety: pure function.
+const char* TriggerName(Trigger trigger);
+
+// goro::gc::CycleStats describes one finished cycle (what gctrace prints).
+struct CycleStats {
+  // 1 for the first cycle of the process, then 2, 3, ...
+  uint64_t cycle = 0;
+  Trigger trigger = Trigger::kExplicit;
+  // When the cycle began, measured from goro::Run's start.
+  absl::Duration since_start;
+  // How long the world was stopped (from the stop request to the restart), and how much
+  // of it went to waiting for the other Ps to reach a safe point.
+  absl::Duration stw_pause;
+  absl::Duration stop_wait;
+  // Live goroutines whose stacks were scanned (the collector's own included), and the
+  // frames the scan walked across all of them.
+  int64_t goroutines_scanned = 0;
+  int64_t frames_scanned = 0;
+  // Sum over scanned goroutines of the bytes between the saved SP and the top of the stack.
+  uint64_t stack_bytes_in_use = 0;
+  // Committed (resident) bytes of every goroutine stack before the scan and after the
+  // shrinks (one mincore per stack slab each time).
+  uint64_t committed_before = 0;
+  uint64_t committed_after = 0;
+  // Stacks shrunk during the cycle and the resident bytes they gave back.
+  int64_t shrinks = 0;
+  uint64_t released_bytes = 0;
+  // Shrinks refused by IsShrinkStackSafe and deferred to the goroutine's next safe point.
+  int64_t shrinks_deferred = 0;
+};
+
+// goro::gc::Collect runs one full collection cycle and returns its statistics: the calling
+// goroutine goes Waiting (reason "garbage collection") and works on its M's scheduler
+// stack; the world stops; every goroutine is suspended through its scan bit, its stack is
+// scanned (bytes in use, frames walked, the root-scanning hook) and, when
+// IsShrinkStackSafe allows and gcshrinkstackoff is off, shrunk; then the world starts.
+// Cycles are serialised: a second caller waits for the first to finish and then runs its
+// own. While tracing, the cycle is bracketed by GCBegin/GCEnd (inside which STWBegin/
+// STWEnd and one StackShrink per shrink appear). With gctrace >= 1 it prints its line.
+// Errors: FailedPrecondition when not called from a goroutine inside goro::Run.
+// Thread safety: any goroutine.
+absl::StatusOr<CycleStats> Collect();
+
+// goro::gc::CyclesCompleted returns how many cycles have finished in this process
+// (explicit and automatic). Thread safety: any thread (one relaxed load).
+uint64_t CyclesCompleted();
+
+// goro::gc::LastCycle returns the statistics of the most recent finished cycle, or
+// NotFound before the first. Thread safety: any thread.
+absl::StatusOr<CycleStats> LastCycle();
+
+// goro::gc::DeferredShrinksDone returns how many deferred shrinks goroutines have carried
+// out at their safe points so far. Thread safety: any thread (one relaxed load).
+int64_t DeferredShrinksDone();
+
+// goro::gc::CommittedStackBytes returns the resident bytes of all goroutine stacks now
+// (one mincore per 64 MiB stack slab; a few microseconds for thousands of goroutines).
+// Errors: FailedPrecondition outside goro::Run. Thread safety: any thread.
+absl::StatusOr<uint64_t> CommittedStackBytes();
+
+// goro::gc::RootScanHook is called once per scanned goroutine, with the world stopped and
+// the goroutine's scan bit held by the collector, with the live part of its stack
+// [sp, hi): the root set a heap collector would scan conservatively. It must not block,
+// allocate through goro, or keep the pointers past the call.
+using RootScanHook = void (*)(void* arg, int64_t goid, uintptr_t sp, uintptr_t hi);
+
+// goro::gc::SetRootScanHook installs `hook` (null removes it) for later cycles.
+// Thread safety: any thread; a cycle in progress uses the hook it started with.
+void SetRootScanHook(RootScanHook hook, void* arg);
+
+}  // namespace goro::gc
+
+#endif  // GORO_GC_GC_H_

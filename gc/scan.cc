@@ -1,0 +1,33 @@
+// The stack scan: bounds-checked frame-pointer walk from a parked goroutine's saved context.
+
+#include "gc/scan.h"
+
+#include "base/fatal.h"
+
+namespace goro::gc_internal {
+
+StackScan ScanStack(const G* g) {
+  const uintptr_t lo = g->stack->lo();
+  const uintptr_t hi = g->stack->hi();
+  StackScan scan;
+  scan.sp = g->context.SavedSp();
+  scan.hi = hi;
+  if (scan.sp < lo || scan.sp > hi) {
+    GORO_FATAL("gc: goroutine ", g->id, " (g=", static_cast<const void*>(g), ", status ",
+               GStatusString(ReadGStatus(g)), ") has saved SP ", FatalHex{scan.sp},
+               " outside its stack [", FatalHex{lo}, ", ", FatalHex{hi}, ")");
+  }
+  // Each frame record is {caller's frame pointer, return address}. The chain must climb
+  // strictly towards hi, so the walk ends on a loop or a pointer off the stack.
+  uintptr_t fp = g->context.SavedFramePointer();
+  while (fp >= scan.sp && fp + 2 * sizeof(uintptr_t) <= hi && fp % sizeof(uintptr_t) == 0) {
+    const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
+    if (frame[1] == 0) break;
+    ++scan.frames;
+    if (frame[0] <= fp) break;
+    fp = frame[0];
+  }
+  return scan;
+}
+
+}  // namespace goro::gc_internal
