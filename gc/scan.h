@@ -19,7 +19,8 @@ struct StackScan {
   int64_t frames = 0;
 };
 
-// gc_internal::ScanStack reads g's saved context and walks its frame-pointer chain,
+// gc_internal::ScanStack reads g's saved context (for a G in a blocking call, the caller's
+// frame recorded at EnterSyscall: G::syscall_sp/fp) and walks its frame-pointer chain,
 // checking every step against g's stack bounds (a corrupt or foreign chain ends the walk;
 // it never faults). Every frame is counted: there is no cap as the tracer has.
 // Preconditions: the caller owns g's stack: it holds g's scan bit, or is g's own M running

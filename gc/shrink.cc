@@ -32,7 +32,6 @@ int64_t DeferredShrinksDoneCount() { return g_deferred_done.load(std::memory_ord
 ShrinkResult ShrinkStack(G* g, const StackResidency* residency) {
   ShrinkResult r;
   Stack* stack = g->stack;
-  const uintptr_t sp = g->context.SavedSp();
   if (residency != nullptr) {
     r.before = residency->ResidentBytes(stack->lo(), stack->hi());
     r.after = r.before;
@@ -48,6 +47,8 @@ ShrinkResult ShrinkStack(G* g, const StackResidency* residency) {
     r.why_deferred = why;
     return r;
   }
+  // Safe: g is not in a blocking call, so its saved SP is where its frames end.
+  const uintptr_t sp = g->context.SavedSp();
   // The snapshot answers "is anything committed below the line" without a system call;
   // most parked goroutines have nothing there.
   if (residency != nullptr && residency->ResidentBytes(stack->lo(), StackReleaseEnd(*stack, sp)) == 0) {

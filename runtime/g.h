@@ -81,6 +81,16 @@ struct G {
   // IsShrinkStackSafe.
   std::atomic<bool> parking_on_chan{false};
 
+  // Owner: the G, which writes them in EnterSyscall before the CAS to Syscall (the CAS
+  // publishes them); read by scan-bit holders while the G is Syscall (Go's syscallsp and
+  // syscallpc). The blocking call runs on the G's stack below syscall_sp, so the saved
+  // context (from the G's last switch) says nothing reliable then: a scan of a Syscall G
+  // covers [syscall_sp, hi) and walks frames from syscall_fp, the frame record of the
+  // function that made the call, which does not change until the call returns.
+  uintptr_t syscall_sp = 0;
+  uintptr_t syscall_fp = 0;
+  uintptr_t syscall_pc = 0;
+
   // --- Scheduler fields (runtime/sched.h, runtime/scheduler.cc) ---
 
   // Protected by the scheduler lock while the G is on the global run queue or the free

@@ -646,9 +646,22 @@ void Ready(G* g) {
   WakeP();
 }
 
-void EnterSyscall() {
+ABSL_ATTRIBUTE_NOINLINE void EnterSyscall() {
   G* g = CurrentG();
   M* m = CurrentM();
+  {
+    // Where the G's own frames end while the call runs (G::syscall_sp): the caller's frame.
+    const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
+    g->syscall_fp = fp[0];
+    g->syscall_pc = fp[1];
+#if defined(__x86_64__)
+    // The caller's SP at the call: above the return address and the saved frame pointer.
+    g->syscall_sp = reinterpret_cast<uintptr_t>(fp) + 2 * sizeof(uintptr_t);
+#else
+    // AArch64: the caller's frame record is at the bottom of its frame, at its SP.
+    g->syscall_sp = fp[0];
+#endif
+  }
   P* p = m->p.load(std::memory_order_relaxed);
   m->oldp = p;
   p->syscalltick.store(p->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
