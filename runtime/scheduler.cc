@@ -703,9 +703,12 @@ void ExitSyscall() {
   bool reacquired;
   {
     trace::internal::EventBracket t;
-    // Stamped before the CAS, for the steal below (runtime/trace_hooks.h, proc_steal).
-    const int64_t when = t.ok() ? t.Now() : 0;
-    reacquired = oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel);
+    // For the steal below: stamped after seeing the P in a blocking call and before the
+    // CAS (runtime/trace_hooks.h, proc_steal).
+    reacquired = oldp->status.load(std::memory_order_acquire) == kPSyscall;
+    const int64_t when = reacquired && t.ok() ? t.Now() : 0;
+    reacquired = reacquired &&
+                 oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel);
     if (reacquired) {
       oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
       M* holder = oldp->m.load(std::memory_order_relaxed);

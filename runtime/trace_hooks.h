@@ -41,9 +41,11 @@ struct TraceHooks {
   // The calling M is about to give up its P `p` (Go's traceProcStop).
   void (*proc_stop)(P* p) = nullptr;
   // P `p`, in a blocking call on M `from`, was just taken by the calling thread (ProcSteal).
-  // `when` is trace_now() read *before* the CAS that took it: M `from` sees the P gone only
-  // after that CAS and writes GoSyscallEndBlocked later, so a steal stamped before the CAS
-  // sorts before it, as it must (the reader orders Ms' events by time).
+  // `when` is trace_now() read *after* seeing the P in its blocking call (a load of its
+  // status) and *before* the CAS that took it: M `from` stamped its GoSyscallBegin before
+  // it stored that status, and sees the P gone only after the CAS, so its GoSyscallEndBlocked
+  // comes later; the steal sorts between the two, as it must (the reader orders Ms' events
+  // by time). A stamp taken before the status was seen could precede GoSyscallBegin.
   void (*proc_steal)(P* p, M* from, int64_t when) = nullptr;
   // The trace clock, for `when` above.
   int64_t (*trace_now)() = nullptr;

@@ -45,7 +45,9 @@ void StopTheWorldOnSchedStack(void* arg) {
   }
   for (auto& p : s->allp) {
     uint32_t expected = kPSyscall;
-    // The steal is stamped before the CAS (runtime/trace_hooks.h, proc_steal).
+    // The steal is stamped after seeing the P in its blocking call and before the CAS
+    // (runtime/trace_hooks.h, proc_steal).
+    if (p->status.load(std::memory_order_acquire) != kPSyscall) continue;
     const TraceHooks* hooks = TraceHooksIfOn();
     const int64_t when = hooks != nullptr ? hooks->trace_now() : 0;
     if (p->status.compare_exchange_strong(expected, kPGCStop, std::memory_order_acq_rel)) {
