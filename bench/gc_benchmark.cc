@@ -6,6 +6,9 @@
 //   BM_GC_ScanShrink/10000   one cycle after 10,000 goroutines each recursed ~48 KiB and
 //                            parked again: pause per goroutine with every stack shrunk, RSS
 //                            before and after, RSS reclaimed
+//   BM_GC_ReleaseFloor       the kernel's share of such a shrink, measured before any goro
+//                            thread exists: one mincore + madvise(MADV_DONTNEED) of 48 KiB
+//                            of touched pages per 64 KiB region, 10,000 regions
 //   BM_GC_CommittedSample    one committed-stack sample (what the stack-goal trigger costs
 //                            sysmon) with 100,000 goroutines
 //
@@ -14,6 +17,9 @@
 // Output lines: name<TAB>metric<TAB>value<TAB>unit (bench/peer_lines.h).
 //
 //   bazel run --config=opt //bench:gc_benchmark -- --reps=9
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -150,6 +156,34 @@ void ScanShrink() {
   });
 }
 
+void ReleaseFloor() {
+  constexpr size_t kRegions = 10000;
+  constexpr size_t kRegion = 64 * 1024;
+  constexpr size_t kTouched = 48 * 1024;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  void* mem = mmap(nullptr, kRegions * kRegion, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mem == MAP_FAILED) std::abort();
+  madvise(mem, kRegions * kRegion, MADV_NOHUGEPAGE);
+  auto* base = static_cast<char*>(mem);
+  std::vector<unsigned char> vec(kRegion / page);
+  std::vector<double> per_region_ns;
+  for (int r = 0; r < reps; ++r) {
+    for (size_t i = 0; i < kRegions; ++i) {
+      for (size_t off = kRegion - kTouched; off < kRegion; off += page) base[i * kRegion + off] = 1;
+    }
+    const int64_t t0 = NowNs();
+    for (size_t i = 0; i < kRegions; ++i) {
+      char* region = base + i * kRegion;
+      if (mincore(region, kRegion, vec.data()) != 0) std::abort();
+      madvise(region, kRegion, MADV_DONTNEED);
+    }
+    per_region_ns.push_back(static_cast<double>(NowNs() - t0) / kRegions);
+  }
+  munmap(mem, kRegions * kRegion);
+  Emit("BM_GC_ReleaseFloor/10000", "per_region", per_region_ns, "ns");
+}
+
 void CommittedSample() {
   constexpr int kGoroutines = 100000;
   goro::Run([] {
@@ -184,6 +218,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "gc_benchmark: cannot turn the automatic cycles off\n");
     return 1;
   }
+  ReleaseFloor();  // first: no goro thread exists yet
   for (int n : {1000, 10000, 100000}) PauseWith(n);
   ScanShrink();
   CommittedSample();

@@ -4,17 +4,19 @@
 // The shape, and where concurrent marking and a heap will fit later:
 //   1. stop the world (runtime/world.h; STWBegin/STWEnd while tracing);
 //   2. on the collector's scheduler stack, Waiting for "garbage collection"
-//      (CallOnSchedulerStackWaitingForGC): GCBegin; a residency snapshot of every stack
-//      slab; for each goroutine: SuspendG (the scan bit), ScanStack (bytes in use, frames,
-//      the root hook), ShrinkStack, ResumeG; the collector's own stack last, under
-//      "garbage collection scan"; the dead goroutines' stacks trimmed to their hot tops;
-//      a second snapshot; GCEnd;
+//      (CallOnSchedulerStackWaitingForGC): GCBegin; for each goroutine: SuspendG (the scan
+//      bit), ScanStack (bytes in use, frames, the root hook), ShrinkStack (which measures
+//      the stack with one mincore, or none if the goroutine has not run since the last
+//      cycle, and releases what lies below the release line), ResumeG; the collector's
+//      own stack last, under "garbage collection scan"; the dead goroutines' stacks
+//      trimmed to their hot tops; GCEnd. Committed bytes before and after are the sums of
+//      the per-stack measurements;
 //   3. start the world; publish the statistics; gctrace.
 // A concurrent mark phase would run step 2's per-goroutine loop with the world started:
 // every step already goes through SuspendG/ResumeG and IsShrinkStackSafe rather than
 // relying on the world being stopped, and the root hook is where a heap marker plugs in.
-// Only the residency snapshot (stale once goroutines run) and the dead-stack trim (which
-// takes the free list's lock) assume the stop.
+// Only the dead-stack trim (which takes the free list's lock) and the reuse of a
+// measurement (valid while the goroutine has not run) lean on the stop.
 
 #include <atomic>
 #include <cstdint>
@@ -75,7 +77,7 @@ void SetOwnReason(G* self, WaitReason reason) {
   CasGToWaitingForGC(self, kGRunning, reason);
 }
 
-void ScanAndShrink(G* g, const StackResidency& residency, CycleWork* w) {
+void ScanAndShrink(G* g, CycleWork* w) {
   const SuspendGState held = SuspendG(g);
   if (held.dead) return;
   if (g->stack != nullptr) {
@@ -84,7 +86,9 @@ void ScanAndShrink(G* g, const StackResidency& residency, CycleWork* w) {
     w->stats.frames_scanned += scan.frames;
     w->stats.stack_bytes_in_use += scan.hi - scan.sp;
     if (w->hook != nullptr) w->hook(w->hook_arg, g->id, scan.sp, scan.hi);
-    const gc_internal::ShrinkResult r = gc_internal::ShrinkStack(g, &residency);
+    const gc_internal::ShrinkResult r = gc_internal::ShrinkStack(g);
+    w->stats.committed_before += r.before;
+    w->stats.committed_after += r.after;
     if (r.outcome == gc_internal::ShrinkOutcome::kShrunk) {
       w->stats.shrinks++;
       w->stats.released_bytes += r.before - r.after;
@@ -101,15 +105,15 @@ void ScanAndShrink(G* g, const StackResidency& residency, CycleWork* w) {
 
 // Dead goroutines keep their stacks for reuse (Go frees them in markrootFreeGStacks):
 // give back everything below the hot top a reused stack starts in.
-void TrimDeadStacks(Sched* s, const StackResidency& residency, CycleWork* w) {
+void TrimDeadStacks(Sched* s, CycleWork* w) {
   const size_t hot = s->stacks->options().hot_bytes;
   base_internal::OsMutexLock lock(&s->mu);
   for (G* g = s->gfree; g != nullptr; g = g->sched_link) {
-    Stack* stack = g->stack;
-    if (stack == nullptr || stack->size() <= hot) continue;
-    const uintptr_t line = stack->hi() - hot;
-    if (residency.ResidentBytes(stack->lo(), StackReleaseEnd(*stack, line, 0)) == 0) continue;
-    w->stats.released_bytes += ReleaseStackBelow(stack, line, 0);
+    if (g->stack == nullptr) continue;
+    const gc_internal::ShrinkResult r = gc_internal::TrimDeadStack(g, hot);
+    w->stats.committed_before += r.before;
+    w->stats.committed_after += r.after;
+    w->stats.released_bytes += r.before - r.after;
   }
 }
 
@@ -124,21 +128,18 @@ void CycleOnSchedulerStack(void* arg) {
     trace::internal::EventBracket t;
     t.GCBegin(w->stats.cycle);
   }
-  const StackResidency before = s->stacks->SnapshotResidency();
-  w->stats.committed_before = before.committed_bytes();
   std::vector<G*> gs;
   {
     base_internal::OsMutexLock lock(&s->allg_mu);
     gs = s->allgs;
   }
   for (G* g : gs) {
-    if (g != self) ScanAndShrink(g, before, w);
+    if (g != self) ScanAndShrink(g, w);
   }
   SetOwnReason(self, WaitReason::kGarbageCollectionScan);
-  ScanAndShrink(self, before, w);
+  ScanAndShrink(self, w);
   SetOwnReason(self, WaitReason::kGarbageCollection);
-  TrimDeadStacks(s, before, w);
-  w->stats.committed_after = s->stacks->SnapshotResidency().committed_bytes();
+  TrimDeadStacks(s, w);
   trace::internal::EventBracket t;
   t.GCEnd(w->stats.cycle);
 }

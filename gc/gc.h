@@ -40,8 +40,9 @@ struct CycleStats {
   int64_t frames_scanned = 0;
   // Sum over scanned goroutines of the bytes between the saved SP and the top of the stack.
   uint64_t stack_bytes_in_use = 0;
-  // Committed (resident) bytes of every goroutine stack before the scan and after the
-  // shrinks (one mincore per stack slab each time).
+  // Committed (resident) bytes of every goroutine's stack, live and dead, before the cycle
+  // and after its shrinks: the sum of the per-stack measurements (one mincore per stack,
+  // none for a goroutine that has not run since the previous cycle).
   uint64_t committed_before = 0;
   uint64_t committed_after = 0;
   // Stacks shrunk during the cycle and the resident bytes they gave back.

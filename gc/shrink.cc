@@ -29,13 +29,44 @@ void SetShrinkTracingRuleForTest(bool on) { g_tracing_rule.store(on, std::memory
 
 int64_t DeferredShrinksDoneCount() { return g_deferred_done.load(std::memory_order_relaxed); }
 
-ShrinkResult ShrinkStack(G* g, const StackResidency* residency) {
+namespace {
+
+// The committed bytes of g's stack and those below `line`, from G's cached measurement when
+// g has not run since it was taken, else from one mincore (cached again if `cacheable`).
+void Measure(G* g, uintptr_t line, bool cacheable, uint64_t* committed, uint64_t* below) {
+  if (cacheable && g->gc_run_count == g->run_count) {
+    *committed = g->gc_committed;
+    *below = g->gc_below;
+    return;
+  }
+  size_t b = 0;
+  *committed = ResidentStackBytes(*g->stack, line, &b);
+  *below = b;
+  g->gc_run_count = cacheable ? g->run_count : G::kNeverMeasured;
+  g->gc_committed = *committed;
+  g->gc_below = *below;
+}
+
+// Releases the `below` bytes under `line` and records the result in the cache.
+void Release(G* g, uintptr_t line, ShrinkResult* r, uint64_t below) {
+  ReleaseStackPages(g->stack, line, below);
+  r->outcome = ShrinkOutcome::kShrunk;
+  r->after = r->before >= below ? r->before - below : 0;
+  g->gc_committed = r->after;
+  g->gc_below = 0;
+}
+
+}  // namespace
+
+ShrinkResult ShrinkStack(G* g) {
   ShrinkResult r;
   Stack* stack = g->stack;
-  if (residency != nullptr) {
-    r.before = residency->ResidentBytes(stack->lo(), stack->hi());
-    r.after = r.before;
-  }
+  const bool in_call = (ReadGStatus(g) & ~uint32_t{kGScan}) == kGSyscall;
+  // In a blocking call the saved SP is stale: measure only (line at the bottom).
+  const uintptr_t line = in_call ? stack->lo() : StackReleaseEnd(*stack, g->context.SavedSp());
+  uint64_t below = 0;
+  Measure(g, line, /*cacheable=*/!in_call, &r.before, &below);
+  r.after = r.before;
   if (debug::gcshrinkstackoff.Get()) {
     r.outcome = ShrinkOutcome::kOff;
     return r;
@@ -47,23 +78,22 @@ ShrinkResult ShrinkStack(G* g, const StackResidency* residency) {
     r.why_deferred = why;
     return r;
   }
-  // Safe: g is not in a blocking call, so its saved SP is where its frames end.
-  const uintptr_t sp = g->context.SavedSp();
-  // The snapshot answers "is anything committed below the line" without a system call;
-  // most parked goroutines have nothing there.
-  if (residency != nullptr && residency->ResidentBytes(stack->lo(), StackReleaseEnd(*stack, sp)) == 0) {
-    return r;
-  }
-  if (residency == nullptr) r.before = ResidentStackBytes(*stack);
-  const size_t released = ReleaseStackBelow(stack, sp);
-  if (released == 0) {
-    r.after = r.before;
-    return r;
-  }
-  r.outcome = ShrinkOutcome::kShrunk;
-  r.after = r.before >= released ? r.before - released : 0;
+  if (below == 0) return r;  // most parked goroutines: nothing below the line
+  Release(g, line, &r, below);
   trace::internal::EventBracket t;
   t.StackShrink(g, r.before, r.after);
+  return r;
+}
+
+ShrinkResult TrimDeadStack(G* g, size_t keep) {
+  ShrinkResult r;
+  Stack* stack = g->stack;
+  if (stack->size() <= keep) return r;
+  const uintptr_t line = StackReleaseEnd(*stack, stack->hi() - keep, 0);
+  uint64_t below = 0;
+  Measure(g, line, /*cacheable=*/true, &r.before, &below);
+  r.after = r.before;
+  if (below != 0 && !debug::gcshrinkstackoff.Get()) Release(g, line, &r, below);
   return r;
 }
 
@@ -72,7 +102,7 @@ void ShrinkOwnStackAtSafePoint(G* g) {
   const char* why = WhyShrinkStackUnsafe(g, ShrinkTracingRuleInEffect());
   if (why != nullptr) return;  // Still unsafe (parking on a channel): a later safe point.
   g->preempt_shrink.store(false, std::memory_order_relaxed);
-  const ShrinkResult r = ShrinkStack(g, nullptr);
+  const ShrinkResult r = ShrinkStack(g);
   g_deferred_done.fetch_add(1, std::memory_order_relaxed);
   if (debug::gctrace.Get() >= 2) {
     absl::FPrintF(stderr, "gc: goroutine %d shrank its own stack at a safe point: %d -> %d bytes\n",

@@ -24,7 +24,6 @@
 #include <cstdint>
 
 #include "runtime/g.h"
-#include "runtime/stack_pool.h"
 
 namespace goro::gc_internal {
 
@@ -45,13 +44,21 @@ struct ShrinkResult {
   const char* why_deferred = nullptr;
 };
 
-// gc_internal::ShrinkStack shrinks g's stack if that is allowed and worth it. With
-// `residency` (taken with the world stopped) it asks the snapshot whether anything is
-// committed below the release line and makes no system call when nothing is; without it,
-// it asks the kernel. A shrink writes a StackShrink trace event (g, before, after).
+// gc_internal::ShrinkStack measures g's stack and shrinks it if that is allowed and worth
+// it; `before`/`after` are its committed bytes either way (the cycle's accounting). The
+// measurement is one mincore of the stack, or none when g has not run since the last one
+// (G::gc_run_count): a goroutine that stayed parked costs no system call. A goroutine in a
+// blocking call is measured afresh every time (it runs on its stack without being
+// switched to). A shrink writes a StackShrink trace event (g, before, after).
 // Preconditions: the caller owns g's stack (see the file comment) and g has a stack.
 // Thread safety: as the preconditions.
-ShrinkResult ShrinkStack(G* g, const StackResidency* residency);
+ShrinkResult ShrinkStack(G* g);
+
+// gc_internal::TrimDeadStack gives back everything below the top `keep` bytes of the stack
+// of a dead goroutine (which keeps its stack for reuse; Go frees them in
+// markrootFreeGStacks), measuring as ShrinkStack does. Returns the committed bytes before
+// and after. Precondition: the caller holds the dead G (the free list's lock).
+ShrinkResult TrimDeadStack(G* g, size_t keep);
 
 // gc_internal::ShrinkOwnStackAtSafePoint carries out a deferred shrink (Go's newstack with
 // preemptShrink): called by the scheduler on g's M's scheduler stack, g Running with its

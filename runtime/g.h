@@ -91,6 +91,23 @@ struct G {
   uintptr_t syscall_fp = 0;
   uintptr_t syscall_pc = 0;
 
+  // --- Collector bookkeeping (gc/) ---
+
+  // Owner: the M that runs the G, which adds one each time it switches to the G
+  // (Execute, including a resume after a call on the scheduler stack), before the switch;
+  // read by scan-bit holders (the status CAS that hands the stack over orders the write
+  // before their read). A G touches its stack only while it runs, so an unchanged count
+  // means an unchanged stack.
+  uint64_t run_count = 0;
+  // Protected by the scan bit: the collector's last measurement of the stack (one mincore)
+  // and the run_count it was taken at (kNeverMeasured: none, or not reusable). While
+  // run_count still equals gc_run_count the collector reuses it instead of asking the
+  // kernel again: a goroutine that stayed parked costs no system call.
+  static constexpr uint64_t kNeverMeasured = ~uint64_t{0};
+  uint64_t gc_run_count = kNeverMeasured;
+  uint64_t gc_committed = 0;  // resident bytes of the whole stack
+  uint64_t gc_below = 0;      // of those, bytes below the release line of the saved SP
+
   // --- Scheduler fields (runtime/sched.h, runtime/scheduler.cc) ---
 
   // Protected by the scheduler lock while the G is on the global run queue or the free

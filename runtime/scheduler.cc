@@ -346,6 +346,7 @@ void Execute(M* m, G* g, bool resume, bool inherit_time) {
   g->m.store(m, std::memory_order_relaxed);
   m->curg.store(g, std::memory_order_relaxed);
   SetCurrentG(g);
+  g->run_count++;  // the collector's "may have touched its stack since" (runtime/g.h)
   P* p = m->p.load(std::memory_order_relaxed);
   if (p != nullptr && !resume) p->runs++;
   if (p != nullptr && !resume && !inherit_time) {

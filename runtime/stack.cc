@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -25,8 +26,10 @@ size_t PageSize() {
   return page;
 }
 
-// Counts resident bytes of the page-aligned range [lo, hi).
-size_t ResidentBytes(uintptr_t lo, uintptr_t hi) {
+// Counts resident bytes of the page-aligned range [lo, hi), and in *below (if not null)
+// those of them below `line` (page-aligned, in [lo, hi]).
+size_t ResidentBytes(uintptr_t lo, uintptr_t hi, uintptr_t line = 0, size_t* below = nullptr) {
+  if (below != nullptr) *below = 0;
   if (hi <= lo) return 0;
   const size_t pages = (hi - lo) / PageSize();
   // 64 pages per 256 KiB stack: small enough for the stack of the caller.
@@ -38,8 +41,11 @@ size_t ResidentBytes(uintptr_t lo, uintptr_t hi) {
     vec = large.data();
   }
   if (mincore(reinterpret_cast<void*>(lo), hi - lo, vec) != 0) return 0;
+  const size_t below_pages = line > lo ? std::min(pages, (line - lo) / PageSize()) : 0;
   size_t resident = 0;
-  for (size_t i = 0; i < pages; ++i) resident += vec[i] & 1;
+  for (size_t i = 0; i < below_pages; ++i) resident += vec[i] & 1;
+  if (below != nullptr) *below = resident * PageSize();
+  for (size_t i = below_pages; i < pages; ++i) resident += vec[i] & 1;
   return resident * PageSize();
 }
 
@@ -84,16 +90,25 @@ size_t ReleaseStackBelow(Stack* stack, uintptr_t sp, size_t margin) {
   if (end <= stack->lo()) return 0;
   const size_t released = ResidentBytes(stack->lo(), end);
   if (released == 0) return 0;
+  ReleaseStackPages(stack, end, released);
+  return released;
+}
+
+void ReleaseStackPages(Stack* stack, uintptr_t end, size_t resident_below) {
+  if (end <= stack->lo()) return;
   madvise(reinterpret_cast<void*>(stack->lo()), end - stack->lo(), MADV_DONTNEED);
 #if GORO_ASAN
   __asan_unpoison_memory_region(reinterpret_cast<void*>(stack->lo()), end - stack->lo());
 #endif
   if (StackPool* pool = stack->pool(); pool != nullptr) {
-    pool->released_bytes_.fetch_add(released, std::memory_order_relaxed);
+    pool->released_bytes_.fetch_add(resident_below, std::memory_order_relaxed);
   }
-  return released;
 }
 
 size_t ResidentStackBytes(const Stack& stack) { return ResidentBytes(stack.lo(), stack.hi()); }
+
+size_t ResidentStackBytes(const Stack& stack, uintptr_t line, size_t* below) {
+  return ResidentBytes(stack.lo(), stack.hi(), line, below);
+}
 
 }  // namespace goro

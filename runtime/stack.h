@@ -107,10 +107,21 @@ uintptr_t StackReleaseEnd(const Stack& stack, uintptr_t sp,
 size_t ReleaseStackBelow(Stack* stack, uintptr_t sp,
                          size_t margin = kDefaultStackReleaseMargin);
 
+// goro::ReleaseStackPages is the release half of ReleaseStackBelow for a caller that has
+// already counted the pages: madvise(MADV_DONTNEED) of [stack->lo(), end), with
+// `resident_below` (the resident bytes there) added to the pool's released counter.
+// Preconditions and thread safety: as ReleaseStackBelow; `end` from StackReleaseEnd.
+void ReleaseStackPages(Stack* stack, uintptr_t end, size_t resident_below);
+
 // goro::ResidentStackBytes returns how many bytes of `stack` are committed now (mincore).
-// A system call per query: for diagnostics and tests, not hot paths.
+// A system call per query: for diagnostics, tests and the collector, not hot paths.
 // Thread safety: any thread; the answer may be stale at once if the stack is running.
 size_t ResidentStackBytes(const Stack& stack);
+
+// goro::ResidentStackBytes with a line: the same count, and in *below the resident bytes
+// wholly below `line` (a page-aligned address, as StackReleaseEnd returns), from the same
+// single mincore. Thread safety: as above.
+size_t ResidentStackBytes(const Stack& stack, uintptr_t line, size_t* below);
 
 }  // namespace goro
 

@@ -132,7 +132,7 @@ class StackPool {
 
  private:
   friend class StackPoolTestPeer;
-  friend size_t ReleaseStackBelow(Stack* stack, uintptr_t sp, size_t margin);
+  friend void ReleaseStackPages(Stack* stack, uintptr_t end, size_t resident_below);
 
   struct Slab {
     uintptr_t base = 0;

@@ -263,13 +263,13 @@ TEST(GcTest, ParkingOnAChannelDefersTheShrink) {
           SuspendGState held = SuspendG(g);
           ASSERT_FALSE(held.dead);
           g->parking_on_chan.store(true);
-          gc_internal::ShrinkResult r = gc_internal::ShrinkStack(g, nullptr);
+          gc_internal::ShrinkResult r = gc_internal::ShrinkStack(g);
           EXPECT_EQ(r.outcome, gc_internal::ShrinkOutcome::kDeferred);
           EXPECT_STREQ(r.why_deferred, "parking on a channel");
           EXPECT_TRUE(g->preempt_shrink.load());
           EXPECT_GT(ResidentBelowSavedSp(g), 0u);
           g->parking_on_chan.store(false);
-          r = gc_internal::ShrinkStack(g, nullptr);
+          r = gc_internal::ShrinkStack(g);
           EXPECT_EQ(r.outcome, gc_internal::ShrinkOutcome::kShrunk);
           EXPECT_LT(r.after, r.before);
           EXPECT_EQ(ResidentBelowSavedSp(g), 0u);
