@@ -233,7 +233,7 @@ absl::StatusOr<uint64_t> CommittedStackBytes() {
     return absl::FailedPreconditionError(
         "goro::gc::CommittedStackBytes must be called inside goro::Run");
   }
-  return s->stacks->SnapshotResidency().committed_bytes();
+  return s->stacks->CommittedBytes();
 }
 
 void SetRootScanHook(RootScanHook hook, void* arg) {

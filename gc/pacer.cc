@@ -44,7 +44,7 @@ bool AutomaticCycleDue(int64_t now_ns, goro::gc::Trigger* trigger) {
   if (!due && percent >= 0 && now_ns >= g_next_sample_ns) {
     runtime_internal::Sched* s = runtime_internal::sched();
     const int64_t t0 = runtime_internal::NanoTime();
-    const uint64_t committed = s->stacks->SnapshotResidency().committed_bytes();
+    const uint64_t committed = s->stacks->CommittedBytes();
     const int64_t cost = runtime_internal::NanoTime() - t0;
     g_next_sample_ns = now_ns + std::max(kMinSampleIntervalNs, kSampleCostFactor * cost);
     const uint64_t base = g_committed_after_last.load(std::memory_order_relaxed);

@@ -23,8 +23,8 @@ void PacerStart(int64_t now_ns);
 // gc_internal::AutomaticCycleDue reports whether an automatic cycle should start now and
 // why: gcperiod has passed since the last cycle ended, or committed stack memory exceeds
 // the goal (committed after the last cycle, plus gcstackpercent, at least
-// kMinStackGoalBytes). Committed memory is sampled with a residency snapshot at most every
-// 100 ms and at most 1% of the time (the interval grows to 100 times the snapshot's cost).
+// kMinStackGoalBytes). Committed memory is sampled with StackPool::CommittedBytes at most
+// every 100 ms and at most 1% of the time (the interval grows to 100 times a sample's cost).
 // When it returns true it also marks a cycle pending, so it returns false until that
 // cycle has finished. Thread safety: sysmon only.
 bool AutomaticCycleDue(int64_t now_ns, goro::gc::Trigger* trigger);

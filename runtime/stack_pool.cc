@@ -254,52 +254,23 @@ StackPoolStats StackPool::Stats() const {
   return s;
 }
 
-StackResidency StackPool::SnapshotResidency() const {
-  StackResidency r;
+size_t StackPool::CommittedBytes() const {
+  std::vector<std::pair<uintptr_t, size_t>> slabs;
   {
     base_internal::OsMutexLock lock(&mu_);
-    r.slabs_.reserve(slabs_.size());
-    for (const Slab& slab : slabs_) {
-      StackResidency::SlabPages pages;
-      pages.base = slab.base;
-      pages.bytes = slab.bytes;
-      r.slabs_.push_back(std::move(pages));
-    }
+    slabs.reserve(slabs_.size());
+    for (const Slab& slab : slabs_) slabs.emplace_back(slab.base, slab.bytes);
   }
   const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  r.page_bytes_ = page;
-  for (StackResidency::SlabPages& slab : r.slabs_) {
-    slab.pages.resize(slab.bytes / page);
-    if (mincore(reinterpret_cast<void*>(slab.base), slab.bytes, slab.pages.data()) != 0) {
-      // Cannot happen for a mapped, page-aligned slab; count nothing rather than guess.
-      std::fill(slab.pages.begin(), slab.pages.end(), 0);
-      continue;
-    }
-    size_t resident = 0;
-    for (unsigned char b : slab.pages) resident += b & 1;
-    r.committed_bytes_ += resident * page;
+  std::vector<unsigned char> pages;
+  size_t committed = 0;
+  for (const auto& [base, bytes] : slabs) {
+    pages.resize(bytes / page);
+    // Cannot fail for a mapped, page-aligned slab; count nothing rather than guess.
+    if (mincore(reinterpret_cast<void*>(base), bytes, pages.data()) != 0) continue;
+    for (unsigned char b : pages) committed += (b & 1) * page;
   }
-  std::sort(r.slabs_.begin(), r.slabs_.end(),
-            [](const StackResidency::SlabPages& a, const StackResidency::SlabPages& b) {
-              return a.base < b.base;
-            });
-  return r;
-}
-
-size_t StackResidency::ResidentBytes(uintptr_t lo, uintptr_t hi) const {
-  if (hi <= lo) return 0;
-  // The last slab whose base is <= lo.
-  auto it = std::upper_bound(slabs_.begin(), slabs_.end(), lo,
-                             [](uintptr_t addr, const SlabPages& s) { return addr < s.base; });
-  if (it == slabs_.begin()) return 0;
-  --it;
-  if (hi > it->base + it->bytes) return 0;
-  const size_t page = page_bytes_;
-  size_t resident = 0;
-  for (size_t i = (lo - it->base) / page, end = (hi - it->base + page - 1) / page; i < end; ++i) {
-    resident += it->pages[i] & 1;
-  }
-  return resident * page;
+  return committed;
 }
 
 }  // namespace goro

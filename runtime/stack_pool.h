@@ -47,39 +47,6 @@ struct StackPoolStats {
   size_t released_bytes;      // Resident bytes returned to the kernel so far (shrinks).
 };
 
-// goro::StackResidency is a snapshot of which pages of a pool's slabs were committed when
-// it was taken: one mincore(2) per slab, however many stacks the slab holds, so a
-// collector can account for every stack at once and ask about each one without a system
-// call. It goes stale as goroutines run; the collector takes it with the world stopped.
-class StackResidency {
- public:
-  StackResidency() = default;
-
-  // goro::StackResidency::committed_bytes returns the resident bytes of every slab (stacks
-  // in use and the hot tops of free ones; guard pages are never resident).
-  // Thread safety: constant after construction.
-  size_t committed_bytes() const { return committed_bytes_; }
-
-  // goro::StackResidency::ResidentBytes returns how many bytes of the page-aligned range
-  // [lo, hi) were resident. The range must lie inside one slab of the pool (a stack's
-  // range does); outside every slab it returns 0.
-  // Thread safety: constant after construction.
-  size_t ResidentBytes(uintptr_t lo, uintptr_t hi) const;
-
- private:
-  friend class StackPool;
-  struct SlabPages {
-    uintptr_t base = 0;
-    size_t bytes = 0;
-    // One byte per page, bit 0 set when the page was resident (mincore's vector).
-    std::vector<unsigned char> pages;
-  };
-  // Sorted by base.
-  std::vector<SlabPages> slabs_;
-  size_t committed_bytes_ = 0;
-  size_t page_bytes_ = 4096;
-};
-
 // goro::StackPool hands out goroutine stacks. Stacks are carved from slabs of many stacks
 // (one mmap each, MAP_NORESERVE, so nothing is committed until touched); a freed stack
 // goes on a LIFO free list after its pages below a small hot top are returned to the
@@ -120,11 +87,12 @@ class StackPool {
   // goro::StackPool::Stats returns the counters. Thread safety: thread-safe, lock-free.
   StackPoolStats Stats() const;
 
-  // goro::StackPool::SnapshotResidency records which pages of every slab are resident
-  // (one mincore per slab; a 64 MiB slab is a 16 KiB vector). Costs a system call per slab
-  // and a byte per page: for the collector and diagnostics, not hot paths.
+  // goro::StackPool::CommittedBytes returns the resident bytes of every slab now: stacks in
+  // use and the hot tops of free ones (guard pages are never resident). One mincore per
+  // 64 MiB slab, each walking the slab's page tables: about 80 ms with 100,000 stacks, so
+  // for sampling at a low rate (the collector's stack-goal trigger), not hot paths.
   // Thread safety: thread-safe (slabs are never unmapped while the pool lives).
-  StackResidency SnapshotResidency() const;
+  size_t CommittedBytes() const;
 
   // goro::StackPool::options returns the options in effect (sizes rounded to pages).
   // Thread safety: constant.

@@ -115,6 +115,26 @@ TEST(StackPool, StacksCommitLazilyAndFreeKeepsOnlyTheHotTop) {
             pool->Stats().stacks_total * pool->options().hot_bytes);
 }
 
+TEST(StackPool, CommittedBytesCountsEverySlabsResidentPages) {
+  auto pool = MakePool(StackGuardMode::kAuto);
+  EXPECT_EQ(pool->CommittedBytes(), 0u);  // no slab yet
+  Stack* a = *pool->Allocate(1);
+  Stack* b = *pool->Allocate(2);
+  EXPECT_EQ(pool->CommittedBytes(), 0u);  // reserved, not touched
+  std::memset(reinterpret_cast<void*>(a->hi() - 5 * Page()), 1, 5 * Page());
+  std::memset(reinterpret_cast<void*>(b->hi() - 2 * Page()), 2, 2 * Page());
+  EXPECT_EQ(pool->CommittedBytes(), 7 * Page());
+  // The per-stack count and the release agree with it.
+  size_t below = 0;
+  EXPECT_EQ(ResidentStackBytes(*a, a->hi() - 3 * Page(), &below), 5 * Page());
+  EXPECT_EQ(below, 2 * Page());
+  ReleaseStackPages(a, a->hi() - 3 * Page(), below);
+  EXPECT_EQ(pool->CommittedBytes(), 5 * Page());
+  EXPECT_EQ(pool->Stats().released_bytes, 2 * Page());
+  pool->Free(a);
+  pool->Free(b);
+}
+
 TEST(StackPool, ReleaseBelowSpReturnsPagesUnderSp) {
   auto pool = MakePool(StackGuardMode::kAuto);
   Stack* s = *pool->Allocate(3);
