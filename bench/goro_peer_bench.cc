@@ -22,6 +22,7 @@
 
 #include <sys/mman.h>
 
+#include "bench/goro_workloads.h"
 #include "bench/peer_lines.h"
 #include "bench/peer_workloads.h"
 #include "runtime/arch/context_switch.h"
@@ -96,19 +97,7 @@ void BenchContextSwitch(int reps) {
 // inside one Go runtime: the first repetition pays for fresh stacks and page faults, the
 // later ones reuse dead goroutines and their stacks (Go's gfree cache does the same).
 
-double YieldOnce() {
-  WaitGroup wg;
-  wg.Add(2);
-  const int64_t t0 = NowNs();
-  for (int g = 0; g < 2; ++g) {
-    goro::Go([&wg] {
-      for (int64_t i = 0; i < kYieldIters; ++i) goro::Yield();
-      wg.Done();
-    });
-  }
-  wg.Wait();
-  return double(NowNs() - t0) / double(2 * kYieldIters);
-}
+double YieldOnce() { return goro_bench::YieldPair(kYieldIters); }
 
 // The main goroutine sends i on ping, a peer goroutine echoes it on pong.
 double ChanPingPongOnce() {

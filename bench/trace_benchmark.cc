@@ -34,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bench/goro_workloads.h"
 #include "bench/peer_lines.h"
 #include "debugvars/registry.h"
 #include "runtime/chan.h"
@@ -103,20 +104,6 @@ double PingPong() {
   ping.Close();
   wg.Wait();
   return double(t1 - t0) / double(kPingPongIters);
-}
-
-double YieldPair() {
-  goro::WaitGroup wg;
-  wg.Add(2);
-  const int64_t t0 = NowNs();
-  for (int g = 0; g < 2; ++g) {
-    goro::Go([&wg] {
-      for (int64_t i = 0; i < kYieldIters; ++i) goro::Yield();
-      wg.Done();
-    });
-  }
-  wg.Wait();
-  return double(NowNs() - t0) / double(2 * kYieldIters);
 }
 
 // An event with no stack argument: STWEnd (bracket, clock read, one type byte and a time
@@ -253,7 +240,7 @@ void RunAll(const std::string& dir) {
     std::vector<double> pp, y;
     for (int r = 0; r < reps; ++r) {
       if (Wanted("BM_Trace_PingPong/untraced")) pp.push_back(PingPong());
-      if (Wanted("BM_Trace_Yield/untraced")) y.push_back(YieldPair());
+      if (Wanted("BM_Trace_Yield/untraced")) y.push_back(goro_bench::YieldPair(kYieldIters));
     }
     if (!pp.empty()) EmitSummary("BM_Trace_PingPong/untraced", "round_trip", pp, "ns");
     if (!y.empty()) EmitSummary("BM_Trace_Yield/untraced", "yield", y, "ns");
