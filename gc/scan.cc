@@ -23,7 +23,7 @@ StackScan ScanStack(const G* g) {
   // Each frame record is {caller's frame pointer, return address}. The chain must climb
   // strictly towards hi, so the walk ends on a loop or a pointer off the stack.
   uintptr_t fp = in_call ? g->syscall_fp : g->context.SavedFramePointer();
-  if (in_call && g->syscall_pc != 0) ++scan.frames;  // the caller of EnterSyscall
+  if (in_call) ++scan.frames;  // the caller of EnterSyscall, whose frame record is syscall_fp
   while (fp >= scan.sp && fp + 2 * sizeof(uintptr_t) <= hi && fp % sizeof(uintptr_t) == 0) {
     const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
     if (frame[1] == 0) break;

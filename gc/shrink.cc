@@ -72,8 +72,10 @@ ShrinkResult ShrinkStack(G* g) {
     return r;
   }
   if (const char* why = WhyShrinkStackUnsafe(g, ShrinkTracingRuleInEffect())) {
-    // Go's scanstack: not now; the goroutine shrinks itself at its next safe point.
+    // Go's scanstack: not now; the goroutine shrinks itself at its next safe point, which
+    // the preemption request turns into a switch to the scheduler stack (Go's newstack).
     g->preempt_shrink.store(true, std::memory_order_relaxed);
+    g->preempt.store(true, std::memory_order_relaxed);
     r.outcome = ShrinkOutcome::kDeferred;
     r.why_deferred = why;
     return r;

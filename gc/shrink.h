@@ -7,7 +7,7 @@
 // scan bit (the collector, with the world stopped), or the goroutine's own M on its
 // scheduler stack while the goroutine is Running (the deferred shrink at a safe point).
 // When: only if IsShrinkStackSafe (runtime/g_status.h) says so; otherwise the collector
-// sets G::preempt_shrink and the goroutine shrinks itself at its next safe point, as Go's
+// sets G::preempt_shrink (with a preemption request) and the goroutine shrinks itself at its next safe point, as Go's
 // scanstack/newstack do. gcshrinkstackoff=1 turns every shrink off.
 //
 // Why the Waiting-for-GC rule holds in goro, where nothing moves: a goroutine Waiting for

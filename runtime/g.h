@@ -72,8 +72,9 @@ struct G {
   std::atomic<bool> preempt{false};
 
   // Atomic: a shrink was refused (IsShrinkStackSafe false) and is deferred to the G's
-  // next safe point (Go's preemptShrink). Set by the collector under the scan bit, cleared
-  // by the G.
+  // next safe point (Go's preemptShrink). Set by the collector under the scan bit, with a
+  // preemption request (preempt) so that the G's next SafePoint switches to the scheduler
+  // stack, where the shrink happens; cleared there.
   std::atomic<bool> preempt_shrink{false};
 
   // Atomic: true in the window between a channel operation deciding to park and the
@@ -82,14 +83,12 @@ struct G {
   std::atomic<bool> parking_on_chan{false};
 
   // Owner: the G, which writes them in EnterSyscall before the CAS to Syscall (the CAS
-  // publishes them); read by scan-bit holders while the G is Syscall (Go's syscallsp and
-  // syscallpc). The blocking call runs on the G's stack below syscall_sp, so the saved
+  // publishes them); read by scan-bit holders while the G is Syscall (Go's syscallsp). The blocking call runs on the G's stack below syscall_sp, so the saved
   // context (from the G's last switch) says nothing reliable then: a scan of a Syscall G
   // covers [syscall_sp, hi) and walks frames from syscall_fp, the frame record of the
   // function that made the call, which does not change until the call returns.
   uintptr_t syscall_sp = 0;
   uintptr_t syscall_fp = 0;
-  uintptr_t syscall_pc = 0;
 
   // --- Collector bookkeeping (gc/) ---
 

@@ -28,7 +28,6 @@ enum class MAction : uint8_t {
   kPreemptPark,      // SuspendG asked the G to stop: to Preempted
   kExitSyscallNoP,   // back from a blocking call without a P: to Runnable, M stops
   kCallOnSchedStack, // run a function on the scheduler stack and come back (systemstack)
-  kShrinkStack,      // a deferred stack shrink is pending: honour it and come back
 };
 
 // goro::M is one OS thread of the runtime.

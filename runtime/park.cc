@@ -36,11 +36,6 @@ void SafePoint() {
     SwitchToScheduler(MAction::kPreemptPark);
     return;
   }
-  if (ABSL_PREDICT_FALSE(g->preempt_shrink.load(std::memory_order_relaxed))) {
-    // The collector could not shrink this stack when it scanned it (Go's preemptShrink):
-    // the scheduler does it now, on this M, with the context saved.
-    SwitchToScheduler(MAction::kShrinkStack);
-  }
   Sched* s = sched();
   if (ABSL_PREDICT_FALSE(g->preempt.load(std::memory_order_relaxed) ||
                          s->gcwaiting.load(std::memory_order_relaxed))) {

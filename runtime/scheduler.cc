@@ -401,8 +401,9 @@ Next HandleAction(Sched* s, M* m, G* g) {
   m->action = MAction::kNone;
   // Every switch to the scheduler stack is a safe point: a shrink the collector deferred
   // (Go's preemptShrink) happens here, while g is still Running and its context is saved,
-  // before any transition gives the stack away. ShrinkOwnStackAtSafePoint leaves it
-  // pending while g is parking on a channel.
+  // before any transition gives the stack away. The collector also posts a preemption
+  // request (G::preempt), so the switch comes at g's next SafePoint at the latest.
+  // ShrinkOwnStackAtSafePoint leaves it pending while g is parking on a channel.
   if (ABSL_PREDICT_FALSE(g->preempt_shrink.load(std::memory_order_relaxed)) &&
       action != MAction::kExit && action != MAction::kExitSyscallNoP) {
     gc_internal::ShrinkOwnStackAtSafePoint(g);
@@ -488,8 +489,6 @@ Next HandleAction(Sched* s, M* m, G* g) {
       fn(arg);
       return {g, true};
     }
-    case MAction::kShrinkStack:
-      return {g, true};
     case MAction::kNone:
       break;
   }
@@ -654,7 +653,6 @@ ABSL_ATTRIBUTE_NOINLINE void EnterSyscall() {
     // Where the G's own frames end while the call runs (G::syscall_sp): the caller's frame.
     const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
     g->syscall_fp = fp[0];
-    g->syscall_pc = fp[1];
 #if defined(__x86_64__)
     // The caller's SP at the call: above the return address and the saved frame pointer.
     g->syscall_sp = reinterpret_cast<uintptr_t>(fp) + 2 * sizeof(uintptr_t);
@@ -701,14 +699,17 @@ void ExitSyscall() {
   P* oldp = m->oldp;
   m->oldp = nullptr;
   uint32_t expected = kPSyscall;
-  bool reacquired;
+  bool reacquired = false;
   {
     trace::internal::EventBracket t;
-    // For the steal below: stamped after seeing the P in a blocking call and before the
-    // CAS (runtime/trace_hooks.h, proc_steal).
-    reacquired = oldp->status.load(std::memory_order_acquire) == kPSyscall;
-    const int64_t when = reacquired && t.ok() ? t.Now() : 0;
-    reacquired = reacquired &&
+    // While tracing, for the steal below: stamped after seeing the P in a blocking call and
+    // before the CAS (runtime/trace_hooks.h, proc_steal). Untraced, the CAS alone decides.
+    int64_t when = 0;
+    if (t.ok()) {
+      reacquired = oldp->status.load(std::memory_order_acquire) == kPSyscall;
+      if (reacquired) when = t.Now();
+    }
+    reacquired = (!t.ok() || reacquired) &&
                  oldp->status.compare_exchange_strong(expected, kPRunning, std::memory_order_acq_rel);
     if (reacquired) {
       oldp->syscalltick.store(oldp->syscalltick.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
