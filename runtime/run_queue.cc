@@ -43,7 +43,8 @@ bool RunQueue::Put(G* g, bool next, Batch* overflow) {
 
 G* RunQueue::TakeRunnext() {
   G* next = runnext_.load(std::memory_order_relaxed);
-  // As in Get: only a stealer can race with the owner here, and then it has taken it.
+  // Only the owner puts into runnext, so if it is non-null here a CAS either takes it or
+  // a stealer did; either way there is no need to retry.
   if (next != nullptr &&
       runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
     return next;
@@ -52,15 +53,9 @@ G* RunQueue::TakeRunnext() {
 }
 
 G* RunQueue::Get(bool* from_runnext) {
-  if (from_runnext != nullptr) *from_runnext = false;
-  G* next = runnext_.load(std::memory_order_relaxed);
-  // Only the owner puts into runnext, so if it is non-null here a CAS either takes it or
-  // a stealer did; either way we do not need to retry.
-  if (next != nullptr &&
-      runnext_.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) {
-    if (from_runnext != nullptr) *from_runnext = true;
-    return next;
-  }
+  G* next = TakeRunnext();
+  if (from_runnext != nullptr) *from_runnext = next != nullptr;
+  if (next != nullptr) return next;
   for (;;) {
     uint32_t h = head_.load(std::memory_order_acquire);
     uint32_t t = tail_.load(std::memory_order_relaxed);

@@ -4,7 +4,6 @@
 // events in a validated trace. Runs with tracecheckstackownership=1 (BUILD.bazel).
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -78,17 +77,12 @@ ABSL_ATTRIBUTE_NOINLINE int TouchStack(int depth) {
   return TouchStack(depth - 1) + frame[512];
 }
 
-// Resident bytes of g's stack below its saved SP (the part a shrink releases).
+// Resident bytes of g's stack below the release line of its saved SP (what a shrink gives
+// back).
 size_t ResidentBelowSavedSp(const G* g) {
-  const uintptr_t end = StackReleaseEnd(*g->stack, g->context.SavedSp());
-  size_t resident = 0;
-  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  std::vector<unsigned char> vec((end - g->stack->lo()) / page + 1);
-  if (end > g->stack->lo() &&
-      mincore(reinterpret_cast<void*>(g->stack->lo()), end - g->stack->lo(), vec.data()) == 0) {
-    for (size_t i = 0; i < (end - g->stack->lo()) / page; ++i) resident += vec[i] & 1;
-  }
-  return resident * page;
+  size_t below = 0;
+  ResidentStackBytes(*g->stack, StackReleaseEnd(*g->stack, g->context.SavedSp()), &below);
+  return below;
 }
 
 TEST(GcTest, CollectOutsideAGoroutineFails) {
