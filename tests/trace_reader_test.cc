@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -528,6 +529,77 @@ TEST(ReaderMerge, TiesWithNoValidHeadTakeTheLowestM) {
   absl::StatusOr<std::vector<Generation>> gens = ReadAll(enc.Finish());
   ASSERT_TRUE(gens.ok()) << gens.status();
   EXPECT_EQ((*gens)[0].events[0].m, 3u);
+  EXPECT_THAT(ValidateGeneration((*gens)[0]).message(),
+              HasSubstr("GoStart of g 6, which is unknown in this generation"));
+}
+
+TEST(ReaderMerge, AnEarlierStampThatIsNotPossibleYetWaitsForTheOtherM) {
+  // The TSC read of M 2's GoStart ran a little ahead of the CAS it follows (clock.h), so
+  // it carries t=95, before M 3's GoUnblock of the same goroutine at t=100. The merge
+  // must take the GoUnblock first, count one reorder of 5 ns, and validate.
+  TraceEncoder enc;
+  enc.Batch(1, 2, 0);
+  enc.Ev(kEvProcStatus, 50, {0, kPRunning});
+  enc.Ev(kEvGoStart, 95, {5});
+  enc.Ev(kEvGoBlock, 130, {1, 0});  // M 2's sequence keeps its order after the wait
+  enc.Batch(1, 3, 0);
+  enc.Ev(kEvGoStatus, 50, {9, 3, kRunning});
+  enc.Ev(kEvGoUnblock, 100, {5, 0});
+  enc.Ev(kEvGoBlock, 120, {1, 0});
+  enc.Batch(1, 0, 0);
+  enc.String(1, "r");
+  enc.Ev(kEvGoStatus, 0, {5, 0, kWaiting});
+  enc.EndOfGeneration();
+  absl::StatusOr<std::vector<Generation>> gens = ReadAll(enc.Finish());
+  ASSERT_TRUE(gens.ok()) << gens.status();
+  const Generation& gen = (*gens)[0];
+  std::vector<std::pair<uint8_t, uint64_t>> order;
+  for (const Event& ev : gen.events) order.emplace_back(ev.type, ev.m);
+  EXPECT_THAT(order, ElementsAre(std::pair<uint8_t, uint64_t>{kEvGoStatus, 0},
+                                 std::pair<uint8_t, uint64_t>{kEvProcStatus, 2},
+                                 std::pair<uint8_t, uint64_t>{kEvGoStatus, 3},
+                                 std::pair<uint8_t, uint64_t>{kEvGoUnblock, 3},
+                                 std::pair<uint8_t, uint64_t>{kEvGoStart, 2},
+                                 std::pair<uint8_t, uint64_t>{kEvGoBlock, 3},
+                                 std::pair<uint8_t, uint64_t>{kEvGoBlock, 2}));
+  EXPECT_EQ(gen.reorders, 1u);
+  EXPECT_EQ(gen.max_reorder_ns, 5u);
+  EXPECT_TRUE(ValidateGeneration(gen).ok()) << ValidateGeneration(gen);
+}
+
+TEST(ReaderMerge, InTimeOrderNothingIsReordered) {
+  // The same events with the GoStart stamped after the GoUnblock: no reorder is counted.
+  TraceEncoder enc;
+  enc.Batch(1, 2, 0);
+  enc.Ev(kEvProcStatus, 50, {0, kPRunning});
+  enc.Ev(kEvGoStart, 105, {5});
+  enc.Batch(1, 3, 0);
+  enc.Ev(kEvGoStatus, 50, {9, 3, kRunning});
+  enc.Ev(kEvGoUnblock, 100, {5, 0});
+  enc.Batch(1, 0, 0);
+  enc.Ev(kEvGoStatus, 0, {5, 0, kWaiting});
+  enc.EndOfGeneration();
+  absl::StatusOr<std::vector<Generation>> gens = ReadAll(enc.Finish());
+  ASSERT_TRUE(gens.ok()) << gens.status();
+  EXPECT_EQ((*gens)[0].reorders, 0u);
+  EXPECT_EQ((*gens)[0].max_reorder_ns, 0u);
+  EXPECT_TRUE(ValidateGeneration((*gens)[0]).ok()) << ValidateGeneration((*gens)[0]);
+}
+
+TEST(ReaderMerge, WhenNoHeadIsPossibleTheEarliestIsReported) {
+  // M 3's GoStart of g 6 at t=90 is impossible, and so is M 4's GoStart of g 5 at t=100
+  // (neither goroutine was ever made runnable): the merge keeps time order and the
+  // validator reports the earlier one.
+  TraceEncoder enc;
+  enc.Batch(1, 4, 0);
+  enc.Ev(kEvGoStart, 100, {5});
+  enc.Batch(1, 3, 0);
+  enc.Ev(kEvGoStart, 90, {6});
+  EndGeneration(enc, 1, 0);
+  absl::StatusOr<std::vector<Generation>> gens = ReadAll(enc.Finish());
+  ASSERT_TRUE(gens.ok()) << gens.status();
+  EXPECT_EQ((*gens)[0].events[0].m, 3u);
+  EXPECT_EQ((*gens)[0].reorders, 0u);
   EXPECT_THAT(ValidateGeneration((*gens)[0]).message(),
               HasSubstr("GoStart of g 6, which is unknown in this generation"));
 }

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string>
@@ -41,6 +42,10 @@ struct TraceResult {
   std::vector<TracedEvent> events;  // empty with KeepEvents::kCountsOnly
   std::array<int64_t, 256> counts{};        // by event type
   std::array<int64_t, 256> block_counts{};  // GoBlock events by reason
+  // The reader's merge across Ms (trace::Generation::reorders), summed over generations,
+  // and the largest time difference among them.
+  uint64_t reorders = 0;
+  uint64_t max_reorder_ns = 0;
 
   int64_t Count(uint8_t type) const { return counts[type]; }
   int64_t CountBlocks(trace::BlockReason reason) const {
@@ -89,6 +94,8 @@ inline TraceResult ReadAndValidate(const std::string& path, KeepEvents keep = Ke
     result.generations++;
     absl::Status valid = trace::ValidateGeneration(gen);
     EXPECT_TRUE(valid.ok()) << valid;
+    result.reorders += gen.reorders;
+    result.max_reorder_ns = std::max(result.max_reorder_ns, gen.max_reorder_ns);
     for (const trace::Event& ev : gen.events) {
       result.event_count++;
       result.counts[ev.type]++;

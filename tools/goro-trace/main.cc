@@ -8,6 +8,7 @@
 //
 // Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <functional>
@@ -68,29 +69,42 @@ absl::Status ForEachGeneration(const std::string& file, bool validate,
   }
 }
 
+// "N cross-M reorders (largest D)" when the reader's merge had to reorder (reader.h), else "".
+std::string ReorderNote(uint64_t reorders, uint64_t max_ns) {
+  if (reorders == 0) return "";
+  return absl::StrFormat(", %d cross-M reorders (largest %s)", reorders, FormatDuration(max_ns));
+}
+
 int Validate(const std::string& file) {
-  uint64_t gens = 0, events = 0;
+  uint64_t gens = 0, events = 0, reorders = 0, max_reorder = 0;
   absl::Status s = ForEachGeneration(file, true, [&](const Generation& gen) {
     ++gens;
     events += gen.events.size();
+    reorders += gen.reorders;
+    max_reorder = std::max(max_reorder, gen.max_reorder_ns);
   });
   if (!s.ok()) return Error(file, s);
-  std::printf("ok: %llu generations, %llu events\n", static_cast<unsigned long long>(gens),
-              static_cast<unsigned long long>(events));
+  std::printf("ok: %llu generations, %llu events%s\n", static_cast<unsigned long long>(gens),
+              static_cast<unsigned long long>(events), ReorderNote(reorders, max_reorder).c_str());
   return 0;
 }
 
 int Stats(const std::string& file) {
   Analysis analysis;
-  absl::Status s =
-      ForEachGeneration(file, false, [&](const Generation& gen) { analysis.AddGeneration(gen); });
+  uint64_t reorders = 0, max_reorder = 0;
+  absl::Status s = ForEachGeneration(file, false, [&](const Generation& gen) {
+    analysis.AddGeneration(gen);
+    reorders += gen.reorders;
+    max_reorder = std::max(max_reorder, gen.max_reorder_ns);
+  });
   if (!s.ok()) return Error(file, s);
   analysis.Finish();
 
-  std::printf("%llu generations, %llu events, %s of trace\n\n",
+  std::printf("%llu generations, %llu events, %s of trace%s\n\n",
               static_cast<unsigned long long>(analysis.generations()),
               static_cast<unsigned long long>(analysis.total_events()),
-              FormatDuration(analysis.last_time() - analysis.first_time()).c_str());
+              FormatDuration(analysis.last_time() - analysis.first_time()).c_str(),
+              ReorderNote(reorders, max_reorder).c_str());
   std::printf("Events by type:\n");
   for (int t = 0; t < goro::trace::kEvCount; ++t) {
     const uint64_t n = analysis.event_count(static_cast<uint8_t>(t));

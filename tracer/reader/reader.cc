@@ -193,6 +193,8 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
   out->strings.clear();
   out->stacks.clear();
   out->events.clear();
+  out->reorders = 0;
+  out->max_reorder_ns = 0;
   out->strings[0] = "";
 
   absl::flat_hash_map<uint64_t, RawStack> raw_stacks;
@@ -371,26 +373,38 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
   std::vector<const std::vector<Event>*> seqs;
   for (const auto& [m, seq] : per_m) seqs.push_back(&seq);
   std::vector<size_t> pos(seqs.size(), 0);
+  std::vector<size_t> later;  // the other heads, when the earliest one is not possible yet
   for (size_t done = front.size(); done < total; ++done) {
-    uint64_t min_time = 0;
-    bool any = false;
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      if (pos[i] == seqs[i]->size()) continue;
-      const uint64_t t = (*seqs[i])[pos[i]].time;
-      if (!any || t < min_time) min_time = t;
-      any = true;
-    }
-    size_t chosen = seqs.size();
+    // The earliest head (the lowest m among equal times).
     size_t first = seqs.size();
     for (size_t i = 0; i < seqs.size(); ++i) {
-      if (pos[i] == seqs[i]->size() || (*seqs[i])[pos[i]].time != min_time) continue;
-      if (first == seqs.size()) first = i;
-      if (machine.Check((*seqs[i])[pos[i]]).ok()) {
-        chosen = i;
-        break;
+      if (pos[i] == seqs[i]->size()) continue;
+      if (first == seqs.size() || (*seqs[i])[pos[i]].time < (*seqs[first])[pos[first]].time) {
+        first = i;
       }
     }
-    if (chosen == seqs.size()) chosen = first;
+    size_t chosen = first;
+    if (!machine.Check((*seqs[first])[pos[first]]).ok()) {
+      // Times of different Ms are only ordered to within the CPUs' reordering of the clock
+      // read: try the other heads, earliest first, and take the first that is possible.
+      // When none is, the earliest stays chosen and the validator reports it.
+      later.clear();
+      for (size_t i = 0; i < seqs.size(); ++i) {
+        if (i != first && pos[i] != seqs[i]->size()) later.push_back(i);
+      }
+      std::stable_sort(later.begin(), later.end(), [&](size_t a, size_t b) {
+        return (*seqs[a])[pos[a]].time < (*seqs[b])[pos[b]].time;
+      });
+      for (size_t i : later) {
+        if (machine.Check((*seqs[i])[pos[i]]).ok()) {
+          chosen = i;
+          const uint64_t ahead = (*seqs[i])[pos[i]].time - (*seqs[first])[pos[first]].time;
+          ++out->reorders;
+          out->max_reorder_ns = std::max(out->max_reorder_ns, ahead);
+          break;
+        }
+      }
+    }
     const Event& ev = (*seqs[chosen])[pos[chosen]++];
     (void)machine.Step(ev);
     out->events.push_back(ev);

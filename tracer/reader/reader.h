@@ -1,6 +1,7 @@
 // goro::trace::Reader: a streaming reader for trace files (format v1, tracer/format.h). It
 // reads one generation at a time, decodes its string and stack tables and its events, and
-// returns the events in one merged, time-ordered sequence (docs/trace-format.md).
+// returns the events in one merged sequence, ordered by time where the goroutines' and
+// procs' state machines allow (docs/trace-format.md).
 
 #ifndef GORO_TRACER_READER_READER_H_
 #define GORO_TRACER_READER_READER_H_
@@ -48,6 +49,12 @@ struct Generation {
   absl::flat_hash_map<uint64_t, std::vector<Frame>> stacks;
   // The generation's events in merged order (see Reader::NextGeneration).
   std::vector<Event> events;
+  // How many times the merge took an M's event ahead of another M's earlier-stamped one
+  // because the earlier one was not possible yet, and the largest such difference in time.
+  // Nonzero values are expected at the scale of nanoseconds (see docs/trace-format.md, the
+  // clock); a large one means an event was written out of order.
+  uint64_t reorders = 0;
+  uint64_t max_reorder_ns = 0;
 
   // Generation::String returns the string with `id`, or "" when the id is unknown.
   absl::string_view String(uint64_t id) const;
@@ -86,11 +93,14 @@ class Reader {
   // contents) and returns true, or returns false at the end of a well-formed file. Reads
   // every batch up to and including the one whose last event is kEvEndOfGeneration.
   //
-  // Events are merged across Ms: each M's batches form one sequence in file order; the
-  // merge repeatedly takes the head with the smallest time, and among heads with equal
-  // times the first (lowest m) whose transition the validator's state machine accepts in
-  // the current state (the lowest m when none does). Status events from structural (m ==
-  // 0) batches come first, in file order, whatever their time.
+  // Events are merged across Ms: each M's batches form one sequence in file order, never
+  // reordered. The merge repeatedly takes the earliest head (the lowest m among equal
+  // times) when the validator's state machine accepts its transition in the current state;
+  // otherwise the earliest of the other heads that it accepts (counted in
+  // Generation::reorders), because the clock reads of different Ms are not ordered with
+  // the status changes around them (docs/trace-format.md, "The clock"); and when no head
+  // is possible, the earliest, for the validator to report. Status events from structural
+  // (m == 0) batches come first, in file order, whatever their time.
   //
   // Errors: see the class comment. Stack frames whose strings are not in the table, ids
   // defined twice in one generation, lengths over the format's limits, generation numbers
