@@ -93,6 +93,18 @@ debugvars::DurationSetting traceadvanceperiod({
     .bare_unit = absl::Nanoseconds(1),
 });
 
+debugvars::EnumSetting traceclock({
+    .name = "traceclock",
+    .doc = "The execution tracer's clock: auto reads the TSC (scaled to nanoseconds) where "
+           "the kernel's own clocksource is the TSC, else clock_gettime; monotonic always "
+           "calls clock_gettime(CLOCK_MONOTONIC), at about twice the cost per event. Read "
+           "each time tracing starts: a change applies to the next trace.",
+    .mutability = Mutability::kLive,
+    .values = {"auto", "monotonic"},
+    .default_value = "auto",
+    .count_non_default = true,
+});
+
 debugvars::BoolSetting tracecheckstackownership({
     .name = "tracecheckstackownership",
     .doc = "Before every stack capture, the tracer proves that the calling thread owns the "

@@ -26,6 +26,8 @@ extern debugvars::DurationSetting schedtrace;
 extern debugvars::EnumSetting stackguard;
 // traceadvanceperiod: startup duration. Length of one trace generation.
 extern debugvars::DurationSetting traceadvanceperiod;
+// traceclock: live enum (read when tracing starts). The trace clock; the value indexes {auto, monotonic}.
+extern debugvars::EnumSetting traceclock;
 // tracecheckstackownership: live bool. Prove stack ownership before every trace stack capture.
 extern debugvars::BoolSetting tracecheckstackownership;
 

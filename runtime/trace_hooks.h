@@ -23,7 +23,9 @@ namespace runtime_internal {
 struct TraceThreadState {
   // Odd while the thread is between a trace acquire and its release (Go's seqlock); the
   // generation advance waits for it to be even before flushing this thread's buffer.
-  // Written by the owning thread with a locked add; read by the advance.
+  // Written only by the owning thread (made odd with a plain store where the tracer's
+  // asymmetric fence is in use, with a locked add elsewhere: tracer/asymmetric_fence.h);
+  // read by the advance.
   std::atomic<uint64_t> seqlock{0};
   // Owner: the owning thread inside an acquire window; the advance once the generation is
   // over. The tracer's buffers, indexed by generation parity (tracer::TraceBuf*).
@@ -44,8 +46,9 @@ struct TraceHooks {
   // `when` is trace_now() read *after* seeing the P in its blocking call (a load of its
   // status) and *before* the CAS that took it: M `from` stamped its GoSyscallBegin before
   // it stored that status, and sees the P gone only after the CAS, so its GoSyscallEndBlocked
-  // comes later; the steal sorts between the two, as it must (the reader orders Ms' events
-  // by time). A stamp taken before the status was seen could precede GoSyscallBegin.
+  // comes later; the steal sorts between the two by time. A stamp taken before the status
+  // was seen could precede GoSyscallBegin by more than the clock's own disorder
+  // (tracer/clock.h), which the reader's merge resolves in either case.
   void (*proc_steal)(P* p, M* from, int64_t when) = nullptr;
   // The trace clock, for `when` above.
   int64_t (*trace_now)() = nullptr;

@@ -14,6 +14,8 @@
 #include "runtime/select.h"
 #include "runtime/sync.h"
 #include "tests/trace_test_util.h"
+#include "tracer/asymmetric_fence.h"
+#include "tracer/clock.h"
 #include "tracer/emit.h"
 #include "tracer/format.h"
 
@@ -62,9 +64,14 @@ TEST(TraceStressTest, ContinuousGenerationsManyGoroutinesCheckOn) {
       done = true;
       wg.Wait();
     }, testing_internal::KeepEvents::kCountsOnly);
-    std::printf("procs %d: %llu generations, %lld events\n", procs,
-                static_cast<unsigned long long>(r.generations),
-                static_cast<long long>(r.event_count));
+    std::printf("procs %d: %llu generations, %lld events, %llu cross-M reorders "
+                "(largest %llu ns), %s clock, %s acquire\n",
+                procs, static_cast<unsigned long long>(r.generations),
+                static_cast<long long>(r.event_count),
+                static_cast<unsigned long long>(r.reorders),
+                static_cast<unsigned long long>(r.max_reorder_ns),
+                trace::internal::ClockIsTsc() ? "TSC" : "clock_gettime",
+                trace::internal::g_light_acquire.load() ? "membarrier (light)" : "locked");
     EXPECT_GE(r.generations, 10u) << "procs " << procs;
     // Every send on an unbuffered channel unblocks someone: the blocked sender, or the
     // receiver that was waiting. So unblocks >= sends >= kPairs * kMinSends.

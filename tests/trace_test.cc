@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -29,6 +30,8 @@
 #include "runtime/sync.h"
 #include "runtime/world.h"
 #include "tests/trace_test_util.h"
+#include "tracer/asymmetric_fence.h"
+#include "tracer/clock.h"
 #include "tracer/emit.h"
 #include "tracer/format.h"
 #include "tracer/trace.h"
@@ -371,6 +374,63 @@ TEST(TraceChildWorkload, DISABLED_PingPongUnderGorotrace) {
     ASSERT_TRUE(trace::IsEnabled());
     PingPong(100);
   });
+}
+
+// --- The clock and the acquire fence ---
+
+// traceclock is read when tracing starts: monotonic makes the next trace use clock_gettime,
+// auto the TSC wherever the machine allows it; both traces validate.
+TEST(TraceClockTest, TheSettingChoosesTheClockOfTheNextTrace) {
+  auto& registry = debugvars::Registry::Global();
+  ASSERT_TRUE(registry.Set("traceclock", "monotonic", "test").ok());
+  bool tsc = true;
+  TraceResult r = TraceWorkload(2, "clock_monotonic", [&] {
+    tsc = trace::internal::ClockIsTsc();
+    PingPong(200);
+  });
+  EXPECT_FALSE(tsc);
+  EXPECT_GE(r.Count(trace::kEvGoUnblock), 200);
+  ASSERT_TRUE(registry.Set("traceclock", "auto", "test").ok());
+  r = TraceWorkload(2, "clock_auto", [&] {
+    tsc = trace::internal::ClockIsTsc();
+    PingPong(200);
+  });
+  EXPECT_EQ(tsc, trace::internal::TscUsable());
+  EXPECT_GE(r.Count(trace::kEvGoUnblock), 200);
+}
+
+// The TSC clock counts nanoseconds on CLOCK_MONOTONIC's scale: the same origin (within
+// 10 ms, which a missing offset would miss by decades) and the same rate (within 0.1%,
+// which a wrong multiplier would miss by far more).
+TEST(TraceClockTest, TheTscClockFollowsClockMonotonic) {
+  if (!trace::internal::TscUsable()) {
+    GTEST_SKIP() << "no invariant TSC used by the kernel here; the clock is clock_gettime";
+  }
+  trace::internal::ChooseClock(true);
+  ASSERT_TRUE(trace::internal::ClockIsTsc());
+  const int64_t mono0 = trace::internal::MonotonicNs();
+  const int64_t tsc0 = trace::internal::NowNs();
+  EXPECT_LT(std::abs(tsc0 - mono0), 10'000'000) << tsc0 << " vs " << mono0;
+  const int64_t until = mono0 + 50'000'000;
+  while (trace::internal::MonotonicNs() < until) {
+  }
+  const int64_t mono1 = trace::internal::MonotonicNs();
+  const int64_t tsc1 = trace::internal::NowNs();
+  const double rate = static_cast<double>(tsc1 - tsc0) / static_cast<double>(mono1 - mono0);
+  EXPECT_NEAR(rate, 1.0, 1e-3);
+}
+
+// Where membarrier's expedited command exists, acquires use the light fence; either way
+// the flag agrees with the registration (the stress test then exercises that path with
+// generations advancing continuously).
+TEST(TraceFenceTest, LightAcquireFollowsTheRegistration) {
+  TraceResult r = TraceWorkload(2, "fence", [] { PingPong(50); });
+  EXPECT_GE(r.Count(trace::kEvGoUnblock), 50);
+  EXPECT_EQ(trace::internal::g_light_acquire.load(), trace::internal::InitAsymmetricFence());
+#if defined(__x86_64__)
+  std::printf("light acquire (membarrier): %s\n",
+              trace::internal::g_light_acquire.load() ? "yes" : "no");
+#endif
 }
 
 // --- The seed's regressions: the old order trips the ownership check ---

@@ -6,12 +6,6 @@
 
 namespace goro::trace::internal {
 
-int64_t NowNs() {
-  timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
 void AppendBatchHeader(std::string* out, uint64_t gen, uint64_t m, int64_t base_time,
                        uint32_t len) {
   uint8_t header[kMaxBatchHeader];

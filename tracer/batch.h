@@ -10,6 +10,7 @@
 #include <initializer_list>
 #include <string>
 
+#include "tracer/clock.h"
 #include "tracer/format.h"
 #include "tracer/wire.h"
 
@@ -19,9 +20,6 @@ namespace goro::trace::internal {
 inline constexpr size_t kMaxBatchHeader = 1 + 3 * kMaxVarintBytes + 4;
 // Room one fixed-shape event needs at most: type, time delta, 4 arguments.
 inline constexpr size_t kMaxEventBytes = 1 + 5 * kMaxVarintBytes;
-
-// internal::NowNs is the trace clock: CLOCK_MONOTONIC in nanoseconds.
-int64_t NowNs();
 
 // internal::AppendBatchHeader appends a batch header for a payload of `len` bytes.
 void AppendBatchHeader(std::string* out, uint64_t gen, uint64_t m, int64_t base_time,

@@ -16,6 +16,7 @@
 #include "runtime/p.h"
 #include "runtime/settings.h"
 #include "runtime/stack.h"
+#include "tracer/asymmetric_fence.h"
 #include "tracer/ownership.h"
 #include "tracer/state.h"
 
@@ -92,18 +93,32 @@ void EventBracket::Acquire() {
     m_id_ = kNoMId;
   }
   m_ = m;
-  if (ts_->seqlock.load(std::memory_order_relaxed) % 2 != 0) {
+  const uint64_t seq = ts_->seqlock.load(std::memory_order_relaxed);
+  if (seq % 2 != 0) {
     // Already inside a window on this thread: join it (same generation, one release).
     nested_ = true;
     gen_ = ts_->window_gen;
+    opened_ = NowNs();
     return;
   }
-  // Odd: inside a window. The locked add orders it before the load of the generation,
-  // pairing with the advance's store of the next generation before it reads seqlocks.
-  ts_->seqlock.fetch_add(1, std::memory_order_seq_cst);
-  gen_ = g_gen.load(std::memory_order_seq_cst);
+  // Odd: inside a window. The odd seqlock must be visible to an advance that has stored
+  // the next generation, or the load below must see that generation (Dekker's pattern):
+  // with the asymmetric fence the advance's membarrier provides the ordering and this side
+  // is a compiler barrier; without it, a locked add.
+  if (ABSL_PREDICT_TRUE(g_light_acquire.load(std::memory_order_relaxed))) {
+    ts_->seqlock.store(seq + 1, std::memory_order_relaxed);
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+    gen_ = g_gen.load(std::memory_order_acquire);
+  } else {
+    ts_->seqlock.fetch_add(1, std::memory_order_seq_cst);
+    gen_ = g_gen.load(std::memory_order_seq_cst);
+  }
   ts_->window_gen = gen_;
-  if (gen_ == 0) Release();
+  if (gen_ == 0) {
+    Release();
+    return;
+  }
+  opened_ = NowNs();
 }
 
 void EventBracket::Release() {
@@ -117,26 +132,41 @@ void EventBracket::Release() {
   gen_ = 0;
 }
 
-TraceBuf* EventBracket::Buf() {
+// The fast path of Buf(): this generation's buffer with room for one more event.
+inline TraceBuf* EventBracket::Buf() {
+  auto* buf = static_cast<TraceBuf*>(ts_->buf[gen_ % 2]);
+  if (ABSL_PREDICT_TRUE(buf != nullptr && buf->gen == gen_ && buf->HasRoom(kMaxEventBytes))) {
+    return buf;
+  }
+  return NextBuf();
+}
+
+ABSL_ATTRIBUTE_NOINLINE TraceBuf* EventBracket::NextBuf() {
   void*& slot = ts_->buf[gen_ % 2];
   auto* buf = static_cast<TraceBuf*>(slot);
-  if (buf != nullptr && (buf->gen != gen_ || !buf->HasRoom(kMaxEventBytes))) {
+  if (buf != nullptr) {
     // Full (or, defensively, left from an older generation): hand it to the writer.
     base_internal::OsMutexLock lock(&State().full_mu);
     State().full.push_back(buf);
-    buf = nullptr;
   }
-  if (buf == nullptr) {
-    // A stamped event (when_) may be the batch's first: its base must not be later.
-    buf = NewBuf(gen_, m_id_, when_ != 0 ? when_ : NowNs());
-    slot = buf;
-  }
+  // The batch's base must not be later than the next event's time (when_ or opened_).
+  buf = NewBuf(gen_, m_id_, when_ != 0 ? when_ : opened_ != 0 ? opened_ : NowNs());
+  slot = buf;
   return buf;
 }
 
 void EventBracket::Event(EventType type, std::initializer_list<uint64_t> args) {
   TraceBuf* buf = Buf();
-  buf->Event(type, when_ != 0 ? when_ : NowNs(), args);
+  int64_t now;
+  if (when_ != 0) {
+    now = when_;
+  } else if (opened_ != 0) {
+    now = opened_;  // the first event of the window
+    opened_ = 0;
+  } else {
+    now = NowNs();
+  }
+  buf->Event(type, now, args);
 }
 
 int64_t EventBracket::Now() const { return ok() ? NowNs() : 0; }
@@ -153,6 +183,8 @@ void EventBracket::EnsureGoStatus(G* g, GoStatus before) {
 void EventBracket::EnsureCurrentGoStatus() {
   G* g = m_ != nullptr ? m_->curg.load(std::memory_order_relaxed) : runtime_internal::CurrentG();
   if (g == nullptr) return;
+  // Already mentioned in this generation (the common case): nothing to compute.
+  if (g->trace_gen.load(std::memory_order_relaxed) == gen_) return;
   const uint32_t status = ReadGStatus(g) & ~uint32_t{kGScan};
   if (status == kGDead || status == kGIdle) return;
   EnsureGoStatus(g, ToFormat(TraceStatusOf(status, g->wait_reason.load(std::memory_order_relaxed))));
@@ -179,42 +211,55 @@ ABSL_ATTRIBUTE_NOINLINE int CaptureStack(G* gp, const M* mp, int skip, uintptr_t
   if (gp->stack == nullptr) return 0;
   const uintptr_t lo = gp->stack->lo();
   const uintptr_t hi = gp->stack->hi();
+  // A frame record (saved frame pointer, return address) at fp is walkable when it lies
+  // wholly inside [lo, hi) and is aligned: one unsigned compare covers both bounds.
+  const uintptr_t last_record = hi - lo - 2 * sizeof(uintptr_t);
+  auto walkable = [lo, last_record](uintptr_t fp) {
+    return fp - lo <= last_record && fp % sizeof(uintptr_t) == 0;
+  };
   int n = 0;
   uintptr_t fp;
-  const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  // The first `skip` return addresses walked from here are the tracer's own frames: the
-  // walk drops them as it goes (no copy on the event path).
-  int dropped = 0;
   uintptr_t last_dropped = 0;
-  if (here >= lo && here < hi) {
-    // On gp's own stack: start from this frame.
+  bool more = true;
+  const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
+  if (here - lo < hi - lo) {
+    // On gp's own stack: start from this frame, dropping the first `skip` return addresses
+    // (the caller's tracer frames; no copy on the event path).
     fp = here;
+    for (int dropped = 0; dropped < skip; ++dropped) {
+      const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
+      if (!walkable(fp) || frame[1] == 0) {
+        more = false;
+        break;
+      }
+      last_dropped = frame[1];
+      const uintptr_t next = frame[0];
+      if (next <= fp) {
+        more = false;
+        break;
+      }
+      fp = next;
+    }
   } else {
-    skip = 0;
     // gp is parked or suspended, or we are on its M's scheduler stack: start from its
     // saved context.
     const uintptr_t pc = gp->context.SavedPc();
     if (pc != 0) pcs[n++] = pc;
     fp = gp->context.SavedFramePointer();
   }
-  // Walk the frame-pointer chain, bounds-checking every step against gp's stack.
-  while (n < static_cast<int>(kMaxFramesPerStack) && fp >= lo && fp + 2 * sizeof(uintptr_t) <= hi &&
-         fp % sizeof(uintptr_t) == 0) {
+  // Walk the frame-pointer chain; every step is bounds-checked against gp's stack, and the
+  // chain must move towards hi.
+  while (more && n < static_cast<int>(kMaxFramesPerStack) && walkable(fp)) {
     const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
-    const uintptr_t next = frame[0];
     const uintptr_t ret = frame[1];
     if (ret == 0) break;
-    if (dropped < skip) {
-      last_dropped = ret;
-      ++dropped;
-    } else {
-      pcs[n++] = ret;
-    }
+    pcs[n++] = ret;
+    const uintptr_t next = frame[0];
     if (next <= fp) break;
     fp = next;
   }
   // A walk that found nothing past the dropped frames keeps the last of them.
-  if (n == 0 && dropped > 0) pcs[n++] = last_dropped;
+  if (n == 0 && last_dropped != 0) pcs[n++] = last_dropped;
   return n;
 }
 
@@ -230,17 +275,34 @@ ABSL_ATTRIBUTE_NOINLINE uint64_t EventBracket::Stack(G* gp) {
   return InternStack(pcs, n);
 }
 
+namespace {
+
+// The stack cache's slot hash: a rotate-and-xor per frame (one cycle each, where a
+// multiply per frame made a 4-cycle dependency chain), mixed by one multiply at the end.
+// Only picks a slot: a hit is confirmed by comparing the frames.
+uint64_t StackCacheHash(const uintptr_t* pcs, int n) {
+  uint64_t h = static_cast<uint64_t>(n);
+  for (int i = 0; i < n; ++i) h = ((h << 7) | (h >> 57)) ^ pcs[i];
+  h *= 0x9e3779b97f4a7c15ULL;
+  return h ^ (h >> 29);
+}
+
+bool SameFrames(const uintptr_t* a, const uintptr_t* b, int n) {
+  for (int i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 uint64_t EventBracket::InternStack(const uintptr_t* pcs, int n) {
   if (n <= 0) return 0;
-  // A cheap multiplicative fold picks the cache slot; the frames are compared in full.
-  uint64_t h = static_cast<uint64_t>(n);
-  for (int i = 0; i < n; ++i) h = (h ^ pcs[i]) * 0x9e3779b97f4a7c15ULL;
-  h ^= h >> 29;
+  const uint64_t h = StackCacheHash(pcs, n);
   TraceBuf* buf = Buf();
   TraceBuf::StackCacheEntry& e = buf->stack_cache[h % TraceBuf::kStackCacheSize];
   const auto un = static_cast<uint64_t>(n);
-  if (e.pcs != nullptr && e.hash == h && e.n == un &&
-      std::memcmp(e.pcs, pcs, un * sizeof(uintptr_t)) == 0) {
+  if (e.pcs != nullptr && e.hash == h && e.n == un && SameFrames(e.pcs, pcs, n)) {
     return e.id;
   }
   const uintptr_t* stored = nullptr;

@@ -151,6 +151,8 @@ class EventBracket {
   void Release();
   // Room for one event in this generation's buffer (flushing a full one).
   TraceBuf* Buf();
+  // Buf's slow path: hands a full buffer to the writer and starts a new one.
+  TraceBuf* NextBuf();
   void Event(EventType type, std::initializer_list<uint64_t> args);
   // Lazy statuses: the first time a G or P appears in the generation.
   void EnsureGoStatus(G* g, GoStatus before);
@@ -164,6 +166,9 @@ class EventBracket {
 
   uint64_t gen_ = 0;
   int64_t when_ = 0;  // nonzero: the time Event() stamps instead of the clock
+  // The clock when the window opened, read early so that its latency overlaps the site's
+  // own work; the window's first event takes it (and clears it), later ones read the clock.
+  int64_t opened_ = 0;
   runtime_internal::TraceThreadState* ts_ = nullptr;
   M* m_ = nullptr;
   uint64_t m_id_ = 0;

@@ -9,7 +9,7 @@
 
 namespace goro::trace::internal {
 
-void CheckStackOwnership(const G* gp, const M* mp) {
+void CheckStackOwnershipSlow(const G* gp, const M* mp) {
   const uint32_t status = ReadGStatus(gp);
   // Go's imprecision, kept: a scan bit is assumed to be the caller's.
   if ((status & kGScan) != 0) return;

@@ -41,6 +41,7 @@
 #include "runtime/settings.h"
 #include "runtime/trace_hooks.h"
 #include "runtime/world.h"
+#include "tracer/asymmetric_fence.h"
 #include "tracer/emit.h"
 #include "tracer/format.h"
 #include "tracer/state.h"
@@ -150,10 +151,11 @@ void Advance(Session* session, bool stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_contro
   // collected while `gen` is still current and written below once it has closed.
   const std::vector<internal::UntracedG> untraced = internal::CollectUntracedGoroutines(gen);
   if (!stop) g_last_gen = next;
-  // Publish the next generation. Pairs with the seq_cst seqlock add and generation load in
-  // EventBracket::Acquire: a window that read `gen` has made its seqlock odd before this
-  // store, so the wait below sees it.
+  // Publish the next generation. Pairs with the seqlock store and generation load in
+  // EventBracket::Acquire (asymmetric_fence.h): after the heavy fence, a window that read
+  // `gen` has its odd seqlock visible to the wait below.
   g_gen.store(next, std::memory_order_seq_cst);
+  internal::HeavyFence();
 
   std::vector<runtime_internal::TraceThreadState*> threads;
   runtime_internal::Sched* s = runtime_internal::sched();
@@ -231,6 +233,8 @@ absl::Status StartSession(std::unique_ptr<Session> session) {
   if (runtime_internal::sched() == nullptr) {
     return absl::FailedPreconditionError("goro::trace::Start: no goro::Run is running");
   }
+  internal::ChooseClock(debug::traceclock.Get() == 0);
+  internal::InitAsymmetricFence();
   g_session = session.release();
   runtime_internal::g_trace_hooks.store(&kHooks, std::memory_order_release);
   g_last_gen++;
