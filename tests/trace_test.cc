@@ -93,6 +93,25 @@ TEST_P(TraceTest, ChanPingPong) {
   EXPECT_TRUE(saw_ping_pong_frame);
 }
 
+// Stacks start at the runtime site that wrote the event: the tracer's own frames (the
+// event method, the capture) are never in them, and a GoUnblock from a channel send starts
+// in Ready, the runtime function that makes the receiver runnable.
+TEST_P(TraceTest, StacksStartAtTheRuntimeSite) {
+  TraceResult r = TraceWorkload(GetParam(), "stack_start", [] { PingPong(100); });
+  int unblocks_from_ready = 0;
+  for (const auto& e : r.events) {
+    for (const std::string& f : e.stack_funcs) {
+      EXPECT_FALSE(absl::StrContains(f, "EventBracket")) << f;
+      EXPECT_FALSE(absl::StrContains(f, "CaptureStack")) << f;
+    }
+    if (e.event.type == trace::kEvGoUnblock && !e.stack_funcs.empty() &&
+        absl::StrContains(e.stack_funcs[0], "runtime_internal::Ready")) {
+      ++unblocks_from_ready;
+    }
+  }
+  EXPECT_GE(unblocks_from_ready, 100);
+}
+
 TEST_P(TraceTest, ManyGoroutines) {
   constexpr int kN = 2000;
   TraceResult r = TraceWorkload(GetParam(), "many", [] {

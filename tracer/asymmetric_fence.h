@@ -1,6 +1,6 @@
 // The asymmetric fence between the tracer's acquire windows and the generation advance.
 //
-// An acquire (EventBracket::Acquire, Go's traceAcquire) marks its thread's seqlock odd and
+// An acquire (EventBracket::Open, Go's traceAcquire) marks its thread's seqlock odd and
 // then loads the current generation; the advance stores the next generation and then reads
 // every thread's seqlock. That is Dekker's pattern: each side stores and then loads the
 // other's variable, and without a full fence on both sides each could miss the other's

@@ -82,96 +82,164 @@ TraceBuf* TakeBuffer(TraceThreadState* ts, uint64_t gen) {
   return buf;
 }
 
-void EventBracket::Acquire() {
+// Threads without an M share State().orphan under orphan_mu; this counts the windows this
+// thread has open there, so that a nested open joins instead of locking again. (No
+// goroutine runs on such a thread, so the thread-local cannot move under a switch.)
+thread_local int t_orphan_windows = 0;
+
+TraceThreadState* EventBracket::Open() {
   M* m = runtime_internal::CurrentM();
+  TraceThreadState* w;
+  bool joined;
   if (m != nullptr) {
-    ts_ = &m->trace;
-    m_id_ = TraceMId(m);
+    w = &m->trace;
+    // Only this thread writes its seqlock: odd means this thread has a window open.
+    joined = w->seqlock.load(std::memory_order_relaxed) % 2 != 0;
   } else {
-    State().orphan_mu.Lock();
-    ts_ = &State().orphan;
-    m_id_ = kNoMId;
+    joined = t_orphan_windows > 0;
+    if (!joined) State().orphan_mu.Lock();
+    w = &State().orphan;
+    ++t_orphan_windows;
   }
-  m_ = m;
-  const uint64_t seq = ts_->seqlock.load(std::memory_order_relaxed);
-  if (seq % 2 != 0) {
+  if (joined) {
     // Already inside a window on this thread: join it (same generation, one release).
-    nested_ = true;
-    gen_ = ts_->window_gen;
-    opened_ = NowNs();
-    return;
+    ++w->window_joined;
+    w->window_opened = NowNs();
+    return w;
   }
   // Odd: inside a window. The odd seqlock must be visible to an advance that has stored
   // the next generation, or the load below must see that generation (Dekker's pattern):
   // with the asymmetric fence the advance's membarrier provides the ordering and this side
   // is a compiler barrier; without it, a locked add.
+  const uint64_t seq = w->seqlock.load(std::memory_order_relaxed);
+  uint64_t gen;
   if (ABSL_PREDICT_TRUE(g_light_acquire.load(std::memory_order_relaxed))) {
-    ts_->seqlock.store(seq + 1, std::memory_order_relaxed);
+    w->seqlock.store(seq + 1, std::memory_order_relaxed);
     std::atomic_signal_fence(std::memory_order_seq_cst);
-    gen_ = g_gen.load(std::memory_order_acquire);
+    gen = g_gen.load(std::memory_order_acquire);
   } else {
-    ts_->seqlock.fetch_add(1, std::memory_order_seq_cst);
-    gen_ = g_gen.load(std::memory_order_seq_cst);
+    w->seqlock.fetch_add(1, std::memory_order_seq_cst);
+    gen = g_gen.load(std::memory_order_seq_cst);
   }
-  ts_->window_gen = gen_;
-  if (gen_ == 0) {
-    Release();
-    return;
+  w->window_gen = gen;
+  w->window_joined = 0;
+  w->window_m = m;
+  if (gen == 0) {
+    Close(w);
+    return nullptr;
   }
-  opened_ = NowNs();
+  w->window_m_id = m != nullptr ? TraceMId(m) : kNoMId;
+  w->window_when = 0;
+  w->window_opened = NowNs();
+  return w;
 }
 
-void EventBracket::Release() {
-  if (nested_) {
-    gen_ = 0;
+void EventBracket::Close(TraceThreadState* w) {
+  const bool orphan = w->window_m == nullptr;
+  if (orphan) --t_orphan_windows;
+  if (w->window_joined > 0) {
+    --w->window_joined;
     return;
   }
   // Only this thread writes its seqlock: a release store suffices to close the window.
-  ts_->seqlock.store(ts_->seqlock.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-  if (m_ == nullptr) State().orphan_mu.Unlock();
-  gen_ = 0;
+  w->seqlock.store(w->seqlock.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+  if (orphan) State().orphan_mu.Unlock();
 }
 
+namespace {
+
+// Writer is the event-writing half of a window: its buffer, clock, lazy statuses and
+// stacks. A Slow function builds one from the thread's window state on entry.
+class Writer {
+ public:
+  explicit Writer(TraceThreadState* w)
+      : w_(w), gen_(w->window_gen), m_(w->window_m), m_id_(w->window_m_id) {}
+
+  uint64_t gen() const { return gen_; }
+  M* m() const { return m_; }
+  uint64_t m_id() const { return m_id_; }
+  // While nonzero, the time events carry instead of the clock (ProcSteal).
+  void set_when(int64_t when) { w_->window_when = when; }
+
+  void Event(EventType type, std::initializer_list<uint64_t> args);
+  // Lazy statuses: the first time a G or P appears in the generation. The Slow halves
+  // run when the G or P has not been mentioned yet.
+  void EnsureGoStatus(G* g, GoStatus before);
+  void EnsureGoStatusSlow(G* g, GoStatus before);
+  void EnsureCurrentGoStatus();
+  void EnsureCurrentGoStatusSlow(G* g);
+  void EnsureProcStatus(P* p, ProcStatus before);
+  void EnsureProcStatusSlow(P* p, ProcStatus before);
+  void EnsureOwnProcStatus();
+  // Stack id of gp (null: the current context), after the ownership check. Called
+  // directly by the Slow function that writes the event (its frame is the one dropped).
+  uint64_t Stack(G* gp);
+
+ private:
+  // Room for one event in this generation's buffer (flushing a full one).
+  TraceBuf* Buf();
+  // Buf's slow path: hands a full buffer to the writer and starts a new one.
+  TraceBuf* NextBuf();
+  // Stack id of pcs[0..n), whose cache hash (CaptureStack) is `hash`: the buffer's stack
+  // cache, else the generation's table.
+  uint64_t InternStack(const uintptr_t* pcs, int n, uint64_t hash);
+
+  TraceThreadState* w_;
+  uint64_t gen_;
+  M* m_;
+  uint64_t m_id_;
+};
+
+}  // namespace
+
 // The fast path of Buf(): this generation's buffer with room for one more event.
-inline TraceBuf* EventBracket::Buf() {
-  auto* buf = static_cast<TraceBuf*>(ts_->buf[gen_ % 2]);
+inline TraceBuf* Writer::Buf() {
+  auto* buf = static_cast<TraceBuf*>(w_->buf[gen_ % 2]);
   if (ABSL_PREDICT_TRUE(buf != nullptr && buf->gen == gen_ && buf->HasRoom(kMaxEventBytes))) {
     return buf;
   }
   return NextBuf();
 }
 
-ABSL_ATTRIBUTE_NOINLINE TraceBuf* EventBracket::NextBuf() {
-  void*& slot = ts_->buf[gen_ % 2];
+ABSL_ATTRIBUTE_NOINLINE TraceBuf* Writer::NextBuf() {
+  void*& slot = w_->buf[gen_ % 2];
   auto* buf = static_cast<TraceBuf*>(slot);
   if (buf != nullptr) {
     // Full (or, defensively, left from an older generation): hand it to the writer.
     base_internal::OsMutexLock lock(&State().full_mu);
     State().full.push_back(buf);
   }
-  // The batch's base must not be later than the next event's time (when_ or opened_).
-  buf = NewBuf(gen_, m_id_, when_ != 0 ? when_ : opened_ != 0 ? opened_ : NowNs());
+  // The batch's base must not be later than the next event's time (the stamp or the
+  // window's opening read).
+  const int64_t base = w_->window_when != 0     ? w_->window_when
+                       : w_->window_opened != 0 ? w_->window_opened
+                                                : NowNs();
+  buf = NewBuf(gen_, m_id_, base);
   slot = buf;
   return buf;
 }
 
-void EventBracket::Event(EventType type, std::initializer_list<uint64_t> args) {
+// Inlined into every event method, so that each one's argument list is a constant and the
+// encoding loop unrolls.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Writer::Event(
+    EventType type, std::initializer_list<uint64_t> args) {
   TraceBuf* buf = Buf();
   int64_t now;
-  if (when_ != 0) {
-    now = when_;
-  } else if (opened_ != 0) {
-    now = opened_;  // the first event of the window
-    opened_ = 0;
+  if (w_->window_when != 0) {
+    now = w_->window_when;
+  } else if (w_->window_opened != 0) {
+    now = w_->window_opened;  // the first event of the window
+    w_->window_opened = 0;
   } else {
     now = NowNs();
   }
   buf->Event(type, now, args);
 }
 
-int64_t EventBracket::Now() const { return ok() ? NowNs() : 0; }
+// The lazy statuses. Each Ensure* answers the common case (the G or P was already
+// mentioned in this generation) inline with one load and compare; the rest is out of line.
 
-void EventBracket::EnsureGoStatus(G* g, GoStatus before) {
+ABSL_ATTRIBUTE_NOINLINE void Writer::EnsureGoStatusSlow(G* g, GoStatus before) {
   uint64_t seen = g->trace_gen.load(std::memory_order_relaxed);
   if (seen == gen_) return;
   if (!g->trace_gen.compare_exchange_strong(seen, gen_, std::memory_order_acq_rel)) return;
@@ -180,110 +248,60 @@ void EventBracket::EnsureGoStatus(G* g, GoStatus before) {
                       static_cast<uint64_t>(before)});
 }
 
-void EventBracket::EnsureCurrentGoStatus() {
-  G* g = m_ != nullptr ? m_->curg.load(std::memory_order_relaxed) : runtime_internal::CurrentG();
-  if (g == nullptr) return;
-  // Already mentioned in this generation (the common case): nothing to compute.
-  if (g->trace_gen.load(std::memory_order_relaxed) == gen_) return;
-  const uint32_t status = ReadGStatus(g) & ~uint32_t{kGScan};
-  if (status == kGDead || status == kGIdle) return;
-  EnsureGoStatus(g, ToFormat(TraceStatusOf(status, g->wait_reason.load(std::memory_order_relaxed))));
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Writer::EnsureGoStatus(G* g, GoStatus before) {
+  if (ABSL_PREDICT_FALSE(g->trace_gen.load(std::memory_order_relaxed) != gen_)) {
+    EnsureGoStatusSlow(g, before);
+  }
 }
 
-void EventBracket::EnsureProcStatus(P* p, ProcStatus before) {
+ABSL_ATTRIBUTE_NOINLINE void Writer::EnsureCurrentGoStatusSlow(G* g) {
+  const uint32_t status = ReadGStatus(g) & ~uint32_t{kGScan};
+  if (status == kGDead || status == kGIdle) return;
+  EnsureGoStatusSlow(
+      g, ToFormat(TraceStatusOf(status, g->wait_reason.load(std::memory_order_relaxed))));
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Writer::EnsureCurrentGoStatus() {
+  G* g = m_ != nullptr ? m_->curg.load(std::memory_order_relaxed) : runtime_internal::CurrentG();
+  if (g == nullptr) return;
+  if (ABSL_PREDICT_FALSE(g->trace_gen.load(std::memory_order_relaxed) != gen_)) {
+    EnsureCurrentGoStatusSlow(g);
+  }
+}
+
+ABSL_ATTRIBUTE_NOINLINE void Writer::EnsureProcStatusSlow(P* p, ProcStatus before) {
   uint64_t seen = p->trace_gen.load(std::memory_order_relaxed);
   if (seen == gen_) return;
   if (!p->trace_gen.compare_exchange_strong(seen, gen_, std::memory_order_acq_rel)) return;
   Event(kEvProcStatus, {static_cast<uint64_t>(p->id), static_cast<uint64_t>(before)});
 }
 
-void EventBracket::EnsureOwnProcStatus() {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Writer::EnsureProcStatus(P* p,
+                                                                       ProcStatus before) {
+  if (ABSL_PREDICT_FALSE(p->trace_gen.load(std::memory_order_relaxed) != gen_)) {
+    EnsureProcStatusSlow(p, before);
+  }
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Writer::EnsureOwnProcStatus() {
   if (m_ == nullptr) return;
   P* p = m_->p.load(std::memory_order_relaxed);
   if (p == nullptr) p = m_->oldp;  // in a blocking call: the P it may get back
-  if (p == nullptr) return;
+  if (p == nullptr || ABSL_PREDICT_TRUE(p->trace_gen.load(std::memory_order_relaxed) == gen_)) {
+    return;
+  }
   const bool in_syscall = m_->in_syscall.load(std::memory_order_relaxed);
-  EnsureProcStatus(p, in_syscall ? ProcStatus::kSyscall : ProcStatus::kRunning);
-}
-
-ABSL_ATTRIBUTE_NOINLINE int CaptureStack(G* gp, const M* mp, int skip, uintptr_t* pcs) {
-  if (debug::tracecheckstackownership.Get()) CheckStackOwnership(gp, mp);
-  if (gp->stack == nullptr) return 0;
-  const uintptr_t lo = gp->stack->lo();
-  const uintptr_t hi = gp->stack->hi();
-  // A frame record (saved frame pointer, return address) at fp is walkable when it lies
-  // wholly inside [lo, hi) and is aligned: one unsigned compare covers both bounds.
-  const uintptr_t last_record = hi - lo - 2 * sizeof(uintptr_t);
-  auto walkable = [lo, last_record](uintptr_t fp) {
-    return fp - lo <= last_record && fp % sizeof(uintptr_t) == 0;
-  };
-  int n = 0;
-  uintptr_t fp;
-  uintptr_t last_dropped = 0;
-  bool more = true;
-  const auto here = reinterpret_cast<uintptr_t>(__builtin_frame_address(0));
-  if (here - lo < hi - lo) {
-    // On gp's own stack: start from this frame, dropping the first `skip` return addresses
-    // (the caller's tracer frames; no copy on the event path).
-    fp = here;
-    for (int dropped = 0; dropped < skip; ++dropped) {
-      const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
-      if (!walkable(fp) || frame[1] == 0) {
-        more = false;
-        break;
-      }
-      last_dropped = frame[1];
-      const uintptr_t next = frame[0];
-      if (next <= fp) {
-        more = false;
-        break;
-      }
-      fp = next;
-    }
-  } else {
-    // gp is parked or suspended, or we are on its M's scheduler stack: start from its
-    // saved context.
-    const uintptr_t pc = gp->context.SavedPc();
-    if (pc != 0) pcs[n++] = pc;
-    fp = gp->context.SavedFramePointer();
-  }
-  // Walk the frame-pointer chain; every step is bounds-checked against gp's stack, and the
-  // chain must move towards hi.
-  while (more && n < static_cast<int>(kMaxFramesPerStack) && walkable(fp)) {
-    const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
-    const uintptr_t ret = frame[1];
-    if (ret == 0) break;
-    pcs[n++] = ret;
-    const uintptr_t next = frame[0];
-    if (next <= fp) break;
-    fp = next;
-  }
-  // A walk that found nothing past the dropped frames keeps the last of them.
-  if (n == 0 && last_dropped != 0) pcs[n++] = last_dropped;
-  return n;
-}
-
-ABSL_ATTRIBUTE_NOINLINE uint64_t EventBracket::Stack(G* gp) {
-  if (gp == nullptr) {
-    gp = m_ != nullptr ? m_->curg.load(std::memory_order_relaxed) : runtime_internal::CurrentG();
-    if (gp == nullptr) return 0;
-  }
-  uintptr_t pcs[kMaxFramesPerStack];
-  // Dropped when walking from here: the return into Stack and the one into the event
-  // method that called it; the stack starts at the runtime site.
-  const int n = CaptureStack(gp, m_, /*skip=*/2, pcs);
-  return InternStack(pcs, n);
+  EnsureProcStatusSlow(p, in_syscall ? ProcStatus::kSyscall : ProcStatus::kRunning);
 }
 
 namespace {
 
-// The stack cache's slot hash: a rotate-and-xor per frame (one cycle each, where a
-// multiply per frame made a 4-cycle dependency chain), mixed by one multiply at the end.
-// Only picks a slot: a hit is confirmed by comparing the frames.
-uint64_t StackCacheHash(const uintptr_t* pcs, int n) {
-  uint64_t h = static_cast<uint64_t>(n);
-  for (int i = 0; i < n; ++i) h = ((h << 7) | (h >> 57)) ^ pcs[i];
-  h *= 0x9e3779b97f4a7c15ULL;
+// The stack cache's slot hash (InternStack), folded while the frames are walked: a
+// rotate-and-xor per frame, then the frame count and one multiply. Only picks a slot: a hit
+// is confirmed by comparing the frames.
+inline uint64_t FoldFrame(uint64_t h, uintptr_t pc) { return ((h << 7) | (h >> 57)) ^ pc; }
+inline uint64_t FinishStackHash(uint64_t h, int n) {
+  h = (h ^ static_cast<uint64_t>(n)) * 0x9e3779b97f4a7c15ULL;
   return h ^ (h >> 29);
 }
 
@@ -296,9 +314,102 @@ bool SameFrames(const uintptr_t* a, const uintptr_t* b, int n) {
 
 }  // namespace
 
-uint64_t EventBracket::InternStack(const uintptr_t* pcs, int n) {
+// CaptureStack's body, inlined into its two callers: `here` is the frame address of the
+// function it was inlined into, from which `skip` return addresses are dropped.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline int WalkStack(G* gp, const M* mp, int skip, uintptr_t* pcs,
+                                                  uint64_t* hash, uintptr_t here) {
+  if (debug::tracecheckstackownership.Get()) CheckStackOwnership(gp, mp);
+  if (gp->stack == nullptr) return 0;
+  const uintptr_t lo = gp->stack->lo();
+  const uintptr_t hi = gp->stack->hi();
+  // A frame record (saved frame pointer, return address) at fp is walkable when it lies
+  // wholly inside [lo, hi) and is aligned: one unsigned compare covers both bounds.
+  const uintptr_t last_record = hi - lo - 2 * sizeof(uintptr_t);
+  auto walkable = [lo, last_record](uintptr_t at) {
+    return at - lo <= last_record && at % sizeof(uintptr_t) == 0;
+  };
+  uintptr_t* out = pcs;
+  uintptr_t* const end = pcs + kMaxFramesPerStack;
+  uint64_t h = 0;
+  uintptr_t fp;
+  uintptr_t last_dropped = 0;
+  bool walk = true;
+  if (here - lo < hi - lo) {
+    // On gp's own stack: start from this frame, dropping the first `skip` return addresses
+    // (the caller's tracer frames; no copy on the event path).
+    fp = here;
+    for (int dropped = 0; dropped < skip; ++dropped) {
+      const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
+      if (!walkable(fp) || frame[1] == 0) {
+        walk = false;
+        break;
+      }
+      last_dropped = frame[1];
+      const uintptr_t next = frame[0];
+      if (next <= fp) {
+        walk = false;
+        break;
+      }
+      fp = next;
+    }
+  } else {
+    // gp is parked or suspended, or we are on its M's scheduler stack: start from its
+    // saved context.
+    const uintptr_t pc = gp->context.SavedPc();
+    if (pc != 0) {
+      *out++ = pc;
+      h = FoldFrame(h, pc);
+    }
+    fp = gp->context.SavedFramePointer();
+  }
+  if (walk) {
+    // Walk the frame-pointer chain; every step is bounds-checked against gp's stack, and
+    // the chain must move towards hi.
+    while (out != end && walkable(fp)) {
+      const auto* frame = reinterpret_cast<const uintptr_t*>(fp);
+      const uintptr_t ret = frame[1];
+      if (ret == 0) break;
+      *out++ = ret;
+      h = FoldFrame(h, ret);
+      const uintptr_t next = frame[0];
+      if (next <= fp) break;
+      fp = next;
+    }
+  }
+  // A walk that found nothing past the dropped frames keeps the last of them.
+  if (out == pcs && last_dropped != 0) {
+    *out++ = last_dropped;
+    h = FoldFrame(h, last_dropped);
+  }
+  const auto n = static_cast<int>(out - pcs);
+  if (hash != nullptr) *hash = FinishStackHash(h, n);
+  return n;
+}
+
+ABSL_ATTRIBUTE_NOINLINE int CaptureStack(G* gp, const M* mp, int skip, uintptr_t* pcs,
+                                         uint64_t* hash) {
+  return WalkStack(gp, mp, skip, pcs, hash,
+                   reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+}
+
+// One function for the walk, the hash and the cache lookup (a single prologue).
+ABSL_ATTRIBUTE_NOINLINE uint64_t Writer::Stack(G* gp) {
+  if (gp == nullptr) {
+    gp = m_ != nullptr ? m_->curg.load(std::memory_order_relaxed) : runtime_internal::CurrentG();
+    if (gp == nullptr) return 0;
+  }
+  uintptr_t pcs[kMaxFramesPerStack];
+  uint64_t hash = 0;
+  // Walking from this frame, the one return address to drop is the one into the event
+  // method that called Stack; the stack starts at the runtime site.
+  const int n = WalkStack(gp, m_, /*skip=*/1, pcs, &hash,
+                          reinterpret_cast<uintptr_t>(__builtin_frame_address(0)));
+  return InternStack(pcs, n, hash);
+}
+
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline uint64_t Writer::InternStack(const uintptr_t* pcs,
+                                                                       int n, uint64_t h) {
   if (n <= 0) return 0;
-  const uint64_t h = StackCacheHash(pcs, n);
   TraceBuf* buf = Buf();
   TraceBuf::StackCacheEntry& e = buf->stack_cache[h % TraceBuf::kStackCacheSize];
   const auto un = static_cast<uint64_t>(n);
@@ -313,161 +424,177 @@ uint64_t EventBracket::InternStack(const uintptr_t* pcs, int n) {
 
 // --- Goroutines ---
 
-void EventBracket::GoCreateSlow(G* newg, uintptr_t start_pc) {
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  const uint64_t stack = Stack(nullptr);
-  const uint64_t start = State().stacks[gen_ % 2].Intern(&start_pc, 1);
-  newg->trace_gen.store(gen_, std::memory_order_relaxed);  // GoCreate is its status
-  Event(kEvGoCreate, {static_cast<uint64_t>(newg->id), stack, start});
+void EventBracket::GoCreateSlow(TraceThreadState* w, G* newg, uintptr_t start_pc) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  const uint64_t stack = t.Stack(nullptr);
+  const uint64_t start = State().stacks[t.gen() % 2].Intern(&start_pc, 1);
+  newg->trace_gen.store(t.gen(), std::memory_order_relaxed);  // GoCreate is its status
+  t.Event(kEvGoCreate, {static_cast<uint64_t>(newg->id), stack, start});
 }
 
-void EventBracket::GoStartSlow(G* g) {
-  EnsureOwnProcStatus();
-  EnsureGoStatus(g, GoStatus::kRunnable);
-  Event(kEvGoStart, {static_cast<uint64_t>(g->id)});
+void EventBracket::GoStartSlow(TraceThreadState* w, G* g) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureGoStatus(g, GoStatus::kRunnable);
+  t.Event(kEvGoStart, {static_cast<uint64_t>(g->id)});
 }
 
-void EventBracket::GoStopSlow(StopReason reason) {
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  Event(kEvGoStop, {static_cast<uint64_t>(reason), Stack(nullptr)});
+void EventBracket::GoStopSlow(TraceThreadState* w, StopReason reason) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvGoStop, {static_cast<uint64_t>(reason), t.Stack(nullptr)});
 }
 
-void EventBracket::GoBlockSlow(BlockReason reason) {
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  Event(kEvGoBlock, {static_cast<uint64_t>(reason), Stack(nullptr)});
+void EventBracket::GoBlockSlow(TraceThreadState* w, BlockReason reason) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvGoBlock, {static_cast<uint64_t>(reason), t.Stack(nullptr)});
 }
 
-void EventBracket::GoBlockPreemptedSlow(G* g) {
-  EnsureOwnProcStatus();
-  EnsureGoStatus(g, GoStatus::kRunning);
-  Event(kEvGoBlock, {static_cast<uint64_t>(BlockReason::kPreempted), Stack(g)});
+void EventBracket::GoBlockPreemptedSlow(TraceThreadState* w, G* g) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureGoStatus(g, GoStatus::kRunning);
+  t.Event(kEvGoBlock, {static_cast<uint64_t>(BlockReason::kPreempted), t.Stack(g)});
 }
 
-void EventBracket::GoUnblockSlow(G* g) {
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
+void EventBracket::GoUnblockSlow(TraceThreadState* w, G* g) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
   // Rule 2 of DESIGN.md 4: g's lazily written status carries no stack.
-  EnsureGoStatus(g, GoStatus::kWaiting);
+  t.EnsureGoStatus(g, GoStatus::kWaiting);
   // The old order also captured the stack of the goroutine being unblocked.
-  if (OldOrderForTest()) Stack(g);
-  Event(kEvGoUnblock, {static_cast<uint64_t>(g->id), Stack(nullptr)});
+  if (OldOrderForTest()) t.Stack(g);
+  t.Event(kEvGoUnblock, {static_cast<uint64_t>(g->id), t.Stack(nullptr)});
 }
 
-void EventBracket::GoDestroySlow() {
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  Event(kEvGoDestroy, {});
+void EventBracket::GoDestroySlow(TraceThreadState* w) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvGoDestroy, {});
 }
 
-void EventBracket::GoSyscallBeginSlow() {
-  EnsureOwnProcStatus();
-  G* g = m_ != nullptr ? m_->curg.load(std::memory_order_relaxed) : nullptr;
-  if (g != nullptr) EnsureGoStatus(g, GoStatus::kRunning);
-  Event(kEvGoSyscallBegin, {Stack(nullptr)});
+void EventBracket::GoSyscallBeginSlow(TraceThreadState* w) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  G* g = t.m() != nullptr ? t.m()->curg.load(std::memory_order_relaxed) : nullptr;
+  if (g != nullptr) t.EnsureGoStatus(g, GoStatus::kRunning);
+  t.Event(kEvGoSyscallBegin, {t.Stack(nullptr)});
 }
 
-void EventBracket::GoSyscallEndSlow() {
+void EventBracket::GoSyscallEndSlow(TraceThreadState* w) {
+  Writer t(w);
   // Called once M::in_syscall is clear, but the P is still in its blocking call.
-  if (P* p = m_ != nullptr ? m_->p.load(std::memory_order_relaxed) : nullptr) {
-    EnsureProcStatus(p, ProcStatus::kSyscall);
+  if (P* p = t.m() != nullptr ? t.m()->p.load(std::memory_order_relaxed) : nullptr) {
+    t.EnsureProcStatus(p, ProcStatus::kSyscall);
   }
-  EnsureCurrentGoStatus();
-  Event(kEvGoSyscallEnd, {});
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvGoSyscallEnd, {});
 }
 
-void EventBracket::GoSyscallEndBlockedSlow() {
-  EnsureCurrentGoStatus();
-  Event(kEvGoSyscallEndBlocked, {});
+void EventBracket::GoSyscallEndBlockedSlow(TraceThreadState* w) {
+  Writer t(w);
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvGoSyscallEndBlocked, {});
 }
 
 // --- Procs ---
 
-void EventBracket::ProcStartSlow(P* p) {
-  EnsureProcStatus(p, ProcStatus::kIdle);
-  Event(kEvProcStart, {static_cast<uint64_t>(p->id)});
+void EventBracket::ProcStartSlow(TraceThreadState* w, P* p) {
+  Writer t(w);
+  t.EnsureProcStatus(p, ProcStatus::kIdle);
+  t.Event(kEvProcStart, {static_cast<uint64_t>(p->id)});
 }
 
-void EventBracket::ProcStopSlow(P* p) {
-  EnsureProcStatus(p, ProcStatus::kRunning);
-  Event(kEvProcStop, {});
+void EventBracket::ProcStopSlow(TraceThreadState* w, P* p) {
+  Writer t(w);
+  t.EnsureProcStatus(p, ProcStatus::kRunning);
+  t.Event(kEvProcStop, {});
 }
 
-void EventBracket::ProcStealSlow(P* p, M* from, int64_t when) {
+void EventBracket::ProcStealSlow(TraceThreadState* w, P* p, M* from, int64_t when) {
+  Writer t(w);
   // Both the lazy status and the steal carry the pre-CAS time (a buffer's times never go
   // backwards: an earlier `when` than its last event is clamped to it, which is still before
   // the CAS because that event came first on this thread).
-  when_ = when;
+  t.set_when(when);
   // The P is in a blocking call on `from`, not on this M (which may hold a P of its own).
-  EnsureProcStatus(p, ProcStatus::kSyscallAbandoned);
-  Event(kEvProcSteal, {static_cast<uint64_t>(p->id), from != nullptr ? TraceMId(from) : 0});
-  when_ = 0;
+  t.EnsureProcStatus(p, ProcStatus::kSyscallAbandoned);
+  t.Event(kEvProcSteal, {static_cast<uint64_t>(p->id), from != nullptr ? TraceMId(from) : 0});
+  t.set_when(0);
 }
 
 // --- Stop-the-world and the collector ---
 
-void EventBracket::STWBegin(STWKind kind) {
-  if (!ok()) return;
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  Event(kEvSTWBegin, {static_cast<uint64_t>(kind), Stack(nullptr)});
+void EventBracket::STWBeginSlow(TraceThreadState* w, STWKind kind) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvSTWBegin, {static_cast<uint64_t>(kind), t.Stack(nullptr)});
 }
 
-void EventBracket::STWEnd() {
-  if (!ok()) return;
-  Event(kEvSTWEnd, {});
+void EventBracket::STWEndSlow(TraceThreadState* w) {
+  Writer t(w);
+  t.Event(kEvSTWEnd, {});
 }
 
-void EventBracket::GCBegin(uint64_t seq) {
-  if (!ok()) return;
-  EnsureCurrentGoStatus();
-  Event(kEvGCBegin, {seq, Stack(nullptr)});
+void EventBracket::GCBeginSlow(TraceThreadState* w, uint64_t seq) {
+  Writer t(w);
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvGCBegin, {seq, t.Stack(nullptr)});
 }
 
-void EventBracket::GCEnd(uint64_t seq) {
-  if (!ok()) return;
-  Event(kEvGCEnd, {seq});
+void EventBracket::GCEndSlow(TraceThreadState* w, uint64_t seq) {
+  Writer t(w);
+  t.Event(kEvGCEnd, {seq});
 }
 
-void EventBracket::StackShrink(G* g, uint64_t before, uint64_t after) {
-  if (!ok()) return;
-  Event(kEvStackShrink, {static_cast<uint64_t>(g->id), before, after});
+void EventBracket::StackShrinkSlow(TraceThreadState* w, G* g, uint64_t before, uint64_t after) {
+  Writer t(w);
+  t.Event(kEvStackShrink, {static_cast<uint64_t>(g->id), before, after});
 }
 
 // --- User annotations ---
 
-void EventBracket::UserTaskBegin(uint64_t id, uint64_t parent, absl::string_view name) {
-  if (!ok()) return;
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  const uint64_t name_id = State().strings[gen_ % 2].Intern(name);
-  Event(kEvUserTaskBegin, {id, parent, name_id, Stack(nullptr)});
+void EventBracket::UserTaskBeginSlow(TraceThreadState* w, uint64_t id, uint64_t parent,
+                                     absl::string_view name) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  const uint64_t name_id = State().strings[t.gen() % 2].Intern(name);
+  t.Event(kEvUserTaskBegin, {id, parent, name_id, t.Stack(nullptr)});
 }
 
-void EventBracket::UserTaskEnd(uint64_t id) {
-  if (!ok()) return;
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  Event(kEvUserTaskEnd, {id, Stack(nullptr)});
+void EventBracket::UserTaskEndSlow(TraceThreadState* w, uint64_t id) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  t.Event(kEvUserTaskEnd, {id, t.Stack(nullptr)});
 }
 
-void EventBracket::UserRegion(bool begin, uint64_t task, absl::string_view name) {
-  if (!ok()) return;
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  const uint64_t name_id = State().strings[gen_ % 2].Intern(name);
-  Event(begin ? kEvUserRegionBegin : kEvUserRegionEnd, {task, name_id, Stack(nullptr)});
+void EventBracket::UserRegionSlow(TraceThreadState* w, bool begin, uint64_t task,
+                                  absl::string_view name) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  const uint64_t name_id = State().strings[t.gen() % 2].Intern(name);
+  t.Event(begin ? kEvUserRegionBegin : kEvUserRegionEnd, {task, name_id, t.Stack(nullptr)});
 }
 
-void EventBracket::UserLog(uint64_t task, absl::string_view key, absl::string_view message) {
-  if (!ok()) return;
-  EnsureOwnProcStatus();
-  EnsureCurrentGoStatus();
-  const uint64_t key_id = State().strings[gen_ % 2].Intern(key);
-  const uint64_t msg_id = State().strings[gen_ % 2].Intern(message);
-  Event(kEvUserLog, {task, key_id, msg_id, Stack(nullptr)});
+void EventBracket::UserLogSlow(TraceThreadState* w, uint64_t task, absl::string_view key,
+                               absl::string_view message) {
+  Writer t(w);
+  t.EnsureOwnProcStatus();
+  t.EnsureCurrentGoStatus();
+  const uint64_t key_id = State().strings[t.gen() % 2].Intern(key);
+  const uint64_t msg_id = State().strings[t.gen() % 2].Intern(message);
+  t.Event(kEvUserLog, {task, key_id, msg_id, t.Stack(nullptr)});
 }
 
 }  // namespace goro::trace::internal

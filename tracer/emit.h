@@ -6,7 +6,8 @@
 // current goroutine's stack is written *before* the status CAS that gives the stack away
 // (GoStop, GoBlock), and the stack of a goroutine being unblocked is never captured.
 // When tracing is off, opening a bracket costs one relaxed load and every method returns
-// at once.
+// at once. The inline methods are always inlined, in every build mode, so that a stack
+// captured through them starts at the runtime site (no tracer frame in it).
 
 #ifndef GORO_TRACER_EMIT_H_
 #define GORO_TRACER_EMIT_H_
@@ -14,8 +15,10 @@
 #include <atomic>
 #include <cstdint>
 
+#include "absl/base/attributes.h"
 #include "absl/base/optimization.h"
 #include "absl/strings/string_view.h"
+#include "tracer/clock.h"
 #include "tracer/format.h"
 
 namespace goro {
@@ -44,135 +47,153 @@ inline bool TracingOn() { return g_gen.load(std::memory_order_relaxed) != 0; }
 #endif
 
 // internal::EventBracket is one acquire/release window on the calling thread.
+//
+// The bracket itself is one pointer, to the thread's window state (its M's
+// TraceThreadState), null while tracing is off. Nothing else lives in the object and its
+// address is never passed on, so the compiler keeps the pointer in a register: with
+// tracing off a site costs the relaxed load and one branch in the constructor, and the
+// method and destructor tests fold into that branch.
 class EventBracket {
  public:
   EventBracket() {
-    if (ABSL_PREDICT_FALSE(TracingOn())) Acquire();
+    if (ABSL_PREDICT_FALSE(TracingOn())) w_ = Open();
   }
   ~EventBracket() {
-    if (ABSL_PREDICT_FALSE(gen_ != 0)) Release();
+    if (ABSL_PREDICT_FALSE(w_ != nullptr)) Close(w_);
   }
   // Brackets nest: one opened while another is open on the same thread joins it.
   EventBracket(const EventBracket&) = delete;
   EventBracket& operator=(const EventBracket&) = delete;
 
   // Whether events written through this bracket go into a trace.
-  bool ok() const { return gen_ != 0; }
+  bool ok() const { return w_ != nullptr; }
   // The trace clock while this bracket is ok(), else 0.
-  int64_t Now() const;
-  uint64_t gen() const { return gen_; }
+  int64_t Now() const { return ok() ? NowNs() : 0; }
 
   // --- Goroutines. "The current G" is the M's curg (or the thread's G). ---
   // newg was created (Dead -> Runnable) by the current context; start_pc is its function.
-  void GoCreate(G* newg, uintptr_t start_pc) {
-    if (ABSL_PREDICT_FALSE(ok())) GoCreateSlow(newg, start_pc);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoCreate(G* newg, uintptr_t start_pc) {
+    if (ABSL_PREDICT_FALSE(ok())) GoCreateSlow(w_, newg, start_pc);
   }
   // This M now runs g; `g` was Runnable before (Execute, after the CAS).
-  void GoStart(G* g) {
-    if (ABSL_PREDICT_FALSE(ok())) GoStartSlow(g);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoStart(G* g) {
+    if (ABSL_PREDICT_FALSE(ok())) GoStartSlow(w_, g);
   }
   // The current G is about to become Runnable. Before the CAS.
-  void GoStop(StopReason reason) {
-    if (ABSL_PREDICT_FALSE(ok())) GoStopSlow(reason);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoStop(StopReason reason) {
+    if (ABSL_PREDICT_FALSE(ok())) GoStopSlow(w_, reason);
   }
   // The current G is about to become Waiting. Before the CAS.
-  void GoBlock(BlockReason reason) {
-    if (ABSL_PREDICT_FALSE(ok())) GoBlockSlow(reason);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoBlock(BlockReason reason) {
+    if (ABSL_PREDICT_FALSE(ok())) GoBlockSlow(w_, reason);
   }
   // g stopped at a safe point for SuspendG; the caller holds g's scan bit.
-  void GoBlockPreempted(G* g) {
-    if (ABSL_PREDICT_FALSE(ok())) GoBlockPreemptedSlow(g);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoBlockPreempted(G* g) {
+    if (ABSL_PREDICT_FALSE(ok())) GoBlockPreemptedSlow(w_, g);
   }
   // g went Waiting -> Runnable (after the CAS). Its status, if first seen, has no stack.
-  void GoUnblock(G* g) {
-    if (ABSL_PREDICT_FALSE(ok())) GoUnblockSlow(g);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoUnblock(G* g) {
+    if (ABSL_PREDICT_FALSE(ok())) GoUnblockSlow(w_, g);
   }
   // The current G finished. Before the CAS to Dead.
-  void GoDestroy() {
-    if (ABSL_PREDICT_FALSE(ok())) GoDestroySlow();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoDestroy() {
+    if (ABSL_PREDICT_FALSE(ok())) GoDestroySlow(w_);
   }
   // The current G entered a blocking call (after the CAS to Syscall).
-  void GoSyscallBegin() {
-    if (ABSL_PREDICT_FALSE(ok())) GoSyscallBeginSlow();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoSyscallBegin() {
+    if (ABSL_PREDICT_FALSE(ok())) GoSyscallBeginSlow(w_);
   }
   // The current G returns from its blocking call with its P (before the CAS).
-  void GoSyscallEnd() {
-    if (ABSL_PREDICT_FALSE(ok())) GoSyscallEndSlow();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoSyscallEnd() {
+    if (ABSL_PREDICT_FALSE(ok())) GoSyscallEndSlow(w_);
   }
   // The current G returns from its blocking call after losing its P.
-  void GoSyscallEndBlocked() {
-    if (ABSL_PREDICT_FALSE(ok())) GoSyscallEndBlockedSlow();
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GoSyscallEndBlocked() {
+    if (ABSL_PREDICT_FALSE(ok())) GoSyscallEndBlockedSlow(w_);
   }
 
   // --- Procs ---
-  void ProcStart(P* p) {
-    if (ABSL_PREDICT_FALSE(ok())) ProcStartSlow(p);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void ProcStart(P* p) {
+    if (ABSL_PREDICT_FALSE(ok())) ProcStartSlow(w_, p);
   }
-  void ProcStop(P* p) {
-    if (ABSL_PREDICT_FALSE(ok())) ProcStopSlow(p);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void ProcStop(P* p) {
+    if (ABSL_PREDICT_FALSE(ok())) ProcStopSlow(w_, p);
   }
   // `when`: the trace clock (Now()) read before the CAS that took the P; see
   // runtime/trace_hooks.h for why the steal must be stamped before it.
-  void ProcSteal(P* p, M* from, int64_t when) {
-    if (ABSL_PREDICT_FALSE(ok())) ProcStealSlow(p, from, when);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void ProcSteal(P* p, M* from, int64_t when) {
+    if (ABSL_PREDICT_FALSE(ok())) ProcStealSlow(w_, p, from, when);
   }
 
   // --- Stop-the-world and the collector ---
-  void STWBegin(STWKind kind);
-  void STWEnd();
-  void GCBegin(uint64_t seq);
-  void GCEnd(uint64_t seq);
-  void StackShrink(G* g, uint64_t before, uint64_t after);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void STWBegin(STWKind kind) {
+    if (ok()) STWBeginSlow(w_, kind);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void STWEnd() {
+    if (ok()) STWEndSlow(w_);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GCBegin(uint64_t seq) {
+    if (ok()) GCBeginSlow(w_, seq);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void GCEnd(uint64_t seq) {
+    if (ok()) GCEndSlow(w_, seq);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void StackShrink(G* g, uint64_t before, uint64_t after) {
+    if (ok()) StackShrinkSlow(w_, g, before, after);
+  }
 
   // --- User annotations ---
-  void UserTaskBegin(uint64_t id, uint64_t parent, absl::string_view name);
-  void UserTaskEnd(uint64_t id);
-  void UserRegion(bool begin, uint64_t task, absl::string_view name);
-  void UserLog(uint64_t task, absl::string_view key, absl::string_view message);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void UserTaskBegin(uint64_t id, uint64_t parent, absl::string_view name) {
+    if (ok()) UserTaskBeginSlow(w_, id, parent, name);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void UserTaskEnd(uint64_t id) {
+    if (ok()) UserTaskEndSlow(w_, id);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void UserRegion(bool begin, uint64_t task, absl::string_view name) {
+    if (ok()) UserRegionSlow(w_, begin, task, name);
+  }
+  ABSL_ATTRIBUTE_ALWAYS_INLINE void UserLog(uint64_t task, absl::string_view key, absl::string_view message) {
+    if (ok()) UserLogSlow(w_, task, key, message);
+  }
 
  private:
-  // The out-of-line halves of the inline event methods above: a site pays only the ok()
-  // test while tracing is off.
-  void GoCreateSlow(G* newg, uintptr_t start_pc);
-  void GoStartSlow(G* g);
-  void GoStopSlow(StopReason reason);
-  void GoBlockSlow(BlockReason reason);
-  void GoBlockPreemptedSlow(G* g);
-  void GoUnblockSlow(G* g);
-  void GoDestroySlow();
-  void GoSyscallBeginSlow();
-  void GoSyscallEndSlow();
-  void GoSyscallEndBlockedSlow();
-  void ProcStartSlow(P* p);
-  void ProcStopSlow(P* p);
-  void ProcStealSlow(P* p, M* from, int64_t when);
+  using Window = runtime_internal::TraceThreadState;
 
-  void Acquire();
-  void Release();
-  // Room for one event in this generation's buffer (flushing a full one).
-  TraceBuf* Buf();
-  // Buf's slow path: hands a full buffer to the writer and starts a new one.
-  TraceBuf* NextBuf();
-  void Event(EventType type, std::initializer_list<uint64_t> args);
-  // Lazy statuses: the first time a G or P appears in the generation.
-  void EnsureGoStatus(G* g, GoStatus before);
-  void EnsureCurrentGoStatus();
-  void EnsureProcStatus(P* p, ProcStatus before);
-  void EnsureOwnProcStatus();
-  // Stack id of gp (null: the current context), after the ownership check.
-  uint64_t Stack(G* gp);
-  // Stack id of pcs[0..n): the buffer's stack cache, else the generation's table.
-  uint64_t InternStack(const uintptr_t* pcs, int n);
+  // Opens (or joins) the calling thread's window; null when tracing turned out to be off.
+  // Marked cold so that the sites' untraced paths are laid out and register-allocated for
+  // the common case (measured: 3 fewer instructions per yield with tracing off). The Slow
+  // functions are not: cold also means optimised for size, which cost the traced
+  // ping-pong about 6%.
+  ABSL_ATTRIBUTE_COLD static Window* Open();
+  ABSL_ATTRIBUTE_COLD static void Close(Window* w);
 
-  uint64_t gen_ = 0;
-  int64_t when_ = 0;  // nonzero: the time Event() stamps instead of the clock
-  // The clock when the window opened, read early so that its latency overlaps the site's
-  // own work; the window's first event takes it (and clears it), later ones read the clock.
-  int64_t opened_ = 0;
-  runtime_internal::TraceThreadState* ts_ = nullptr;
-  M* m_ = nullptr;
-  uint64_t m_id_ = 0;
-  bool nested_ = false;  // joined a window already open on this thread
+  // The out-of-line halves of the methods above (tracer/emit.cc): a site pays only the
+  // ok() test while tracing is off.
+  static void GoCreateSlow(Window* w, G* newg, uintptr_t start_pc);
+  static void GoStartSlow(Window* w, G* g);
+  static void GoStopSlow(Window* w, StopReason reason);
+  static void GoBlockSlow(Window* w, BlockReason reason);
+  static void GoBlockPreemptedSlow(Window* w, G* g);
+  static void GoUnblockSlow(Window* w, G* g);
+  static void GoDestroySlow(Window* w);
+  static void GoSyscallBeginSlow(Window* w);
+  static void GoSyscallEndSlow(Window* w);
+  static void GoSyscallEndBlockedSlow(Window* w);
+  static void ProcStartSlow(Window* w, P* p);
+  static void ProcStopSlow(Window* w, P* p);
+  static void ProcStealSlow(Window* w, P* p, M* from, int64_t when);
+  static void STWBeginSlow(Window* w, STWKind kind);
+  static void STWEndSlow(Window* w);
+  static void GCBeginSlow(Window* w, uint64_t seq);
+  static void GCEndSlow(Window* w, uint64_t seq);
+  static void StackShrinkSlow(Window* w, G* g, uint64_t before, uint64_t after);
+  static void UserTaskBeginSlow(Window* w, uint64_t id, uint64_t parent, absl::string_view name);
+  static void UserTaskEndSlow(Window* w, uint64_t id);
+  static void UserRegionSlow(Window* w, bool begin, uint64_t task, absl::string_view name);
+  static void UserLogSlow(Window* w, uint64_t task, absl::string_view key,
+                          absl::string_view message);
+
+  Window* w_ = nullptr;
 };
 
 // internal::TraceMId is an M's id in the trace: the runtime's id plus one, because the
@@ -184,10 +205,13 @@ uint64_t TraceMId(const M* m);
 // is on (`mp` is the calling M, null for a thread without one). It starts from the current
 // frame when running on gp's own stack, dropping the first `skip` return addresses (the
 // caller's tracer frames), and otherwise from gp's saved context; every step is
-// bounds-checked against gp's stack. Preconditions: the caller owns gp's stack (the
-// check's rule); gp is not Dead.
+// bounds-checked against gp's stack. When `hash` is not null it receives the frames'
+// stack-cache hash (folded during the walk, so the cache needs no second pass). The walk
+// ends at kMaxFramesPerStack frames, at a zero return address, at a frame record outside
+// gp's stack or misaligned, or when the chain stops moving towards the stack's top.
+// Preconditions: the caller owns gp's stack (the check's rule); gp is not Dead.
 // Thread safety: as the precondition.
-int CaptureStack(G* gp, const M* mp, int skip, uintptr_t* pcs);
+int CaptureStack(G* gp, const M* mp, int skip, uintptr_t* pcs, uint64_t* hash = nullptr);
 
 // internal::SetOldOrderForTest re-creates the order Go had before the seed commit, for the
 // regression tests: GoBlock written after the status change, and the stack of a goroutine

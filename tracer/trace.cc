@@ -152,7 +152,7 @@ void Advance(Session* session, bool stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_contro
   const std::vector<internal::UntracedG> untraced = internal::CollectUntracedGoroutines(gen);
   if (!stop) g_last_gen = next;
   // Publish the next generation. Pairs with the seqlock store and generation load in
-  // EventBracket::Acquire (asymmetric_fence.h): after the heavy fence, a window that read
+  // EventBracket::Open (asymmetric_fence.h): after the heavy fence, a window that read
   // `gen` has its odd seqlock visible to the wait below.
   g_gen.store(next, std::memory_order_seq_cst);
   internal::HeavyFence();
