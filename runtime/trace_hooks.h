@@ -34,12 +34,11 @@ struct TraceThreadState {
   // that a window opened inside another (a core hook inside a scheduler site) joins it.
   uint64_t window_gen = 0;
   // Owner: the owning thread inside a window. The open window's scratch, for the tracer
-  // (tracer/emit.cc): how many windows joined it, its M (null for the threads without one)
-  // and that M's trace id, the clock read when it opened (taken by its first event), and a
-  // time that overrides the clock while nonzero (a ProcSteal's stamp).
+  // (tracer/emit.cc): how many windows joined it, its M (null for the threads without one),
+  // the clock read when it opened (taken by its first event), and a time that overrides the
+  // clock while nonzero (a ProcSteal's stamp).
   int window_joined = 0;
   M* window_m = nullptr;
-  uint64_t window_m_id = 0;
   int64_t window_opened = 0;
   int64_t window_when = 0;
 };

@@ -90,17 +90,17 @@ thread_local int t_orphan_windows = 0;
 TraceThreadState* EventBracket::Open() {
   M* m = runtime_internal::CurrentM();
   TraceThreadState* w;
-  bool joined;
   if (m != nullptr) {
     w = &m->trace;
-    // Only this thread writes its seqlock: odd means this thread has a window open.
-    joined = w->seqlock.load(std::memory_order_relaxed) % 2 != 0;
   } else {
-    joined = t_orphan_windows > 0;
-    if (!joined) State().orphan_mu.Lock();
+    if (t_orphan_windows == 0) State().orphan_mu.Lock();
     w = &State().orphan;
     ++t_orphan_windows;
   }
+  // Only the thread holding w (its M's thread, or the orphan_mu holder) writes its seqlock:
+  // odd means that thread already has a window open.
+  const uint64_t seq = w->seqlock.load(std::memory_order_relaxed);
+  const bool joined = seq % 2 != 0;
   if (joined) {
     // Already inside a window on this thread: join it (same generation, one release).
     ++w->window_joined;
@@ -111,7 +111,6 @@ TraceThreadState* EventBracket::Open() {
   // the next generation, or the load below must see that generation (Dekker's pattern):
   // with the asymmetric fence the advance's membarrier provides the ordering and this side
   // is a compiler barrier; without it, a locked add.
-  const uint64_t seq = w->seqlock.load(std::memory_order_relaxed);
   uint64_t gen;
   if (ABSL_PREDICT_TRUE(g_light_acquire.load(std::memory_order_relaxed))) {
     w->seqlock.store(seq + 1, std::memory_order_relaxed);
@@ -128,7 +127,6 @@ TraceThreadState* EventBracket::Open() {
     Close(w);
     return nullptr;
   }
-  w->window_m_id = m != nullptr ? TraceMId(m) : kNoMId;
   w->window_when = 0;
   w->window_opened = NowNs();
   return w;
@@ -153,11 +151,13 @@ namespace {
 class Writer {
  public:
   explicit Writer(TraceThreadState* w)
-      : w_(w), gen_(w->window_gen), m_(w->window_m), m_id_(w->window_m_id) {}
+      : w_(w),
+        gen_(w->window_gen),
+        m_(w->window_m),
+        m_id_(m_ != nullptr ? TraceMId(m_) : kNoMId) {}
 
   uint64_t gen() const { return gen_; }
   M* m() const { return m_; }
-  uint64_t m_id() const { return m_id_; }
   // While nonzero, the time events carry instead of the clock (ProcSteal).
   void set_when(int64_t when) { w_->window_when = when; }
 
