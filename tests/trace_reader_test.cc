@@ -495,20 +495,26 @@ TEST(ReaderMerge, OrdersByTimeAcrossMs) {
   EXPECT_THAT(order, ElementsAre(1, 5, 7, 6, 8, 9));
 }
 
-TEST(ReaderMerge, TiesTakeTheFirstValidHead) {
-  // g 5 is Waiting. At t=100, M 2 starts g 5 and M 3 unblocks it: the lowest m (2) first
-  // would be impossible, so the merge must take M 3's GoUnblock first.
+// One generation where g 5 is Waiting, M 3 (running g 9) unblocks it at t=100 and M 2
+// starts it at `start_time`.
+absl::StatusOr<std::vector<Generation>> UnblockAndStart(uint64_t start_time) {
   TraceEncoder enc;
   enc.Batch(1, 2, 0);
   enc.Ev(kEvProcStatus, 50, {0, kPRunning});
-  enc.Ev(kEvGoStart, 100, {5});
+  enc.Ev(kEvGoStart, start_time, {5});
   enc.Batch(1, 3, 0);
   enc.Ev(kEvGoStatus, 50, {9, 3, kRunning});
   enc.Ev(kEvGoUnblock, 100, {5, 0});
   enc.Batch(1, 0, 0);
   enc.Ev(kEvGoStatus, 0, {5, 0, kWaiting});
   enc.EndOfGeneration();
-  absl::StatusOr<std::vector<Generation>> gens = ReadAll(enc.Finish());
+  return ReadAll(enc.Finish());
+}
+
+TEST(ReaderMerge, TiesTakeTheFirstValidHead) {
+  // At t=100, M 2 starts g 5 and M 3 unblocks it: the lowest m (2) first would be
+  // impossible, so the merge must take M 3's GoUnblock first.
+  absl::StatusOr<std::vector<Generation>> gens = UnblockAndStart(100);
   ASSERT_TRUE(gens.ok()) << gens.status();
   const std::vector<Event>& evs = (*gens)[0].events;
   ASSERT_EQ(evs.size(), 5u);
@@ -574,18 +580,8 @@ TEST(ReaderMerge, AnEarlierStampThatIsNotPossibleYetWaitsForTheOtherM) {
 }
 
 TEST(ReaderMerge, InTimeOrderNothingIsReordered) {
-  // The same events with the GoStart stamped after the GoUnblock: no reorder is counted.
-  TraceEncoder enc;
-  enc.Batch(1, 2, 0);
-  enc.Ev(kEvProcStatus, 50, {0, kPRunning});
-  enc.Ev(kEvGoStart, 105, {5});
-  enc.Batch(1, 3, 0);
-  enc.Ev(kEvGoStatus, 50, {9, 3, kRunning});
-  enc.Ev(kEvGoUnblock, 100, {5, 0});
-  enc.Batch(1, 0, 0);
-  enc.Ev(kEvGoStatus, 0, {5, 0, kWaiting});
-  enc.EndOfGeneration();
-  absl::StatusOr<std::vector<Generation>> gens = ReadAll(enc.Finish());
+  // The GoStart stamped after the GoUnblock: no reorder is counted.
+  absl::StatusOr<std::vector<Generation>> gens = UnblockAndStart(105);
   ASSERT_TRUE(gens.ok()) << gens.status();
   EXPECT_EQ((*gens)[0].reorders, 0u);
   EXPECT_EQ((*gens)[0].max_reorder_ns, 0u);
