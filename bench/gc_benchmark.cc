@@ -21,7 +21,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -45,21 +44,10 @@ using goro_bench::NowNs;
 
 int reps = 9;
 
-struct Summary {
-  double median = 0, min = 0, max = 0;
-};
-
-Summary Summarise(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
-}
-
+// The gc benchmark's medians carry the bare metric name.
 void Emit(const std::string& name, const std::string& metric, const std::vector<double>& v,
           const std::string& unit) {
-  const Summary s = Summarise(v);
-  EmitLine(name, metric, s.median, unit);
-  EmitLine(name, metric + "_min", s.min, unit);
-  EmitLine(name, metric + "_max", s.max, unit);
+  goro_bench::EmitSummary(name, metric, v, unit, /*median_suffix=*/"");
 }
 
 // ~1 KiB per frame, every frame written so its pages are committed.

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -29,6 +30,15 @@ void EmitLine(std::string_view name, std::string_view metric, double value,
               static_cast<int>(metric.size()), metric.data(), value,
               static_cast<int>(unit.size()), unit.data());
   std::fflush(stdout);
+}
+
+void EmitSummary(std::string_view name, std::string_view metric, std::vector<double> values,
+                 std::string_view unit, std::string_view median_suffix) {
+  std::sort(values.begin(), values.end());
+  const std::string m(metric);
+  EmitLine(name, m + std::string(median_suffix), values[values.size() / 2], unit);
+  EmitLine(name, m + "_min", values.front(), unit);
+  EmitLine(name, m + "_max", values.back(), unit);
 }
 
 void EmitComment(std::string_view text) {

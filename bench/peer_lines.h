@@ -15,6 +15,12 @@ namespace goro_bench {
 void EmitLine(std::string_view name, std::string_view metric, double value,
               std::string_view unit);
 
+// goro_bench::EmitSummary prints three result lines for the repetitions in `values`: their
+// median as `metric` + `median_suffix`, and their minimum and maximum as `metric` + "_min"
+// and "_max". Precondition: `values` is not empty.
+void EmitSummary(std::string_view name, std::string_view metric, std::vector<double> values,
+                 std::string_view unit, std::string_view median_suffix = "_median");
+
 // goro_bench::EmitComment prints `# text`; readers of the line format ignore such lines.
 void EmitComment(std::string_view text);
 

@@ -214,22 +214,7 @@ void BytesPerEvent(const std::string& dir) {
            double(with_stack) / double(events), "ratio");
 }
 
-struct Summary {
-  double median, min, max;
-};
-
-Summary Summarise(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return {v[v.size() / 2], v.front(), v.back()};
-}
-
-void EmitSummary(const std::string& name, const std::string& metric, const std::vector<double>& v,
-                 const std::string& unit) {
-  const Summary s = Summarise(v);
-  EmitLine(name, metric + "_median", s.median, unit);
-  EmitLine(name, metric + "_min", s.min, unit);
-  EmitLine(name, metric + "_max", s.max, unit);
-}
+using goro_bench::EmitSummary;
 
 void RunAll(const std::string& dir) {
   const bool compiled_out = !goro::trace::Start([](absl::string_view) { return absl::OkStatus(); }).ok();
