@@ -425,12 +425,12 @@ Next HandleAction(Sched* s, M* m, G* g) {
       {
         // As for kYield: GoBlock first, then the CAS that gives the stack away. The
         // test-only old order writes it after the CAS, which the ownership check catches.
+        // The block reason is derived only while tracing: nothing extra on the untraced park.
         trace::internal::EventBracket t;
-        const trace::BlockReason reason = BlockReasonOf(m->park_reason);
         const bool old_order = t.ok() && trace::internal::OldOrderForTest();
-        if (!old_order) t.GoBlock(reason);
+        if (t.ok() && !old_order) t.GoBlock(BlockReasonOf(m->park_reason));
         CasGToWaiting(g, kGRunning, m->park_reason);
-        if (old_order) t.GoBlock(reason);
+        if (old_order) t.GoBlock(BlockReasonOf(m->park_reason));
       }
       DropG(m, g);
       ParkCommit commit = m->park_commit;
