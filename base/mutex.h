@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include "absl/base/thread_annotations.h"
+#include "base/no_preempt.h"
 
 namespace goro::base_internal {
 
@@ -24,8 +25,16 @@ class ABSL_LOCKABLE OsMutex {
   OsMutex(const OsMutex&) = delete;
   OsMutex& operator=(const OsMutex&) = delete;
 
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { mu_.lock(); }
-  void Unlock() ABSL_UNLOCK_FUNCTION() { mu_.unlock(); }
+  // While held, the thread cannot be preempted asynchronously (base/no_preempt.h): a
+  // goroutine stopped with the lock held would block every other thread that wants it.
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    NoPreemptEnter();
+    mu_.lock();
+  }
+  void Unlock() ABSL_UNLOCK_FUNCTION() {
+    mu_.unlock();
+    NoPreemptExit();
+  }
 
  private:
   std::mutex mu_;

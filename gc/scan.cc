@@ -13,7 +13,8 @@ StackScan ScanStack(const G* g) {
   // In a blocking call the G runs on its stack below syscall_sp and its saved context is
   // stale (runtime/g.h); otherwise the saved context is where it stopped.
   const bool in_call = (ReadGStatus(g) & ~uint32_t{kGScan}) == kGSyscall;
-  scan.sp = in_call ? g->syscall_sp : g->context.SavedSp();
+  const StoppedFrame stopped = StoppedFrameOf(g);
+  scan.sp = in_call ? g->syscall_sp : stopped.sp;
   scan.hi = hi;
   if (scan.sp < lo || scan.sp > hi) {
     GORO_FATAL("gc: goroutine ", g->id, " (g=", static_cast<const void*>(g), ", status ",
@@ -22,7 +23,7 @@ StackScan ScanStack(const G* g) {
   }
   // Each frame record is {caller's frame pointer, return address}. The chain must climb
   // strictly towards hi, so the walk ends on a loop or a pointer off the stack.
-  uintptr_t fp = in_call ? g->syscall_fp : g->context.SavedFramePointer();
+  uintptr_t fp = in_call ? g->syscall_fp : stopped.fp;
   if (in_call) ++scan.frames;  // the caller of EnterSyscall, whose frame record is syscall_fp
   while (fp >= scan.sp && fp + 2 * sizeof(uintptr_t) <= hi && fp % sizeof(uintptr_t) == 0) {
     const auto* frame = reinterpret_cast<const uintptr_t*>(fp);

@@ -63,7 +63,9 @@ ShrinkResult ShrinkStack(G* g) {
   Stack* stack = g->stack;
   const bool in_call = (ReadGStatus(g) & ~uint32_t{kGScan}) == kGSyscall;
   // In a blocking call the saved SP is stale: measure only (line at the bottom).
-  const uintptr_t line = in_call ? stack->lo() : StackReleaseEnd(*stack, g->context.SavedSp());
+  // A goroutine stopped by the preemption signal ends at the interrupted SP, and the leaf it
+  // was in may be using the red zone below it: StackReleaseEnd keeps that out.
+  const uintptr_t line = in_call ? stack->lo() : StackReleaseEnd(*stack, StoppedFrameOf(g).sp);
   uint64_t below = 0;
   Measure(g, line, /*cacheable=*/!in_call, &r.before, &below);
   r.after = r.before;

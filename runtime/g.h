@@ -90,6 +90,29 @@ struct G {
   uintptr_t syscall_sp = 0;
   uintptr_t syscall_fp = 0;
 
+  // --- Asynchronous preemption and thread locking (runtime/preempt.h) ---
+
+  // Owner: the G's M while the G is Running; written by the preemption handler on the G's
+  // own thread before it switches to the scheduler stack, and cleared by the G when the
+  // handler resumes; read by scan-bit holders and the tracer while the G is not Running
+  // (the status CAS that gives the stack away publishes them). While async_preempted is
+  // true the G's thread waits inside the signal handler, its frames end at async_sp (the
+  // interrupted SP) and start at async_pc/async_fp; G::context then describes the
+  // handler's frame on the signal stack, not the goroutine's stack.
+  bool async_preempted = false;
+  uintptr_t async_sp = 0;
+  uintptr_t async_fp = 0;
+  uintptr_t async_pc = 0;
+
+  // Owner: the G (LockOSThread / UnlockOSThread). The nesting count of LockOSThread.
+  uint32_t lock_count = 0;
+
+  // Owner: the G's M while the G runs; published to the M that takes the G from a run
+  // queue by the queue's own synchronisation. The M this G must run on (Go's lockedm), or
+  // null: set while lock_count > 0 (LockOSThread) or while the G is stopped inside the
+  // preemption handler, whose thread only this G may continue.
+  M* lockedm = nullptr;
+
   // --- Collector bookkeeping (gc/) ---
 
   // Owner: the M that runs the G, which adds one each time it switches to the G
@@ -138,6 +161,26 @@ struct G {
   // repeat within a process, so a stale value never matches.
   std::atomic<uint64_t> trace_gen{0};
 };
+
+// goro::StoppedFrame is where the frames of a goroutine that is not running start: the
+// stack pointer below which nothing is live (before the red zone), the innermost frame
+// pointer and the PC at which it resumes.
+struct StoppedFrame {
+  uintptr_t sp = 0;
+  uintptr_t fp = 0;
+  uintptr_t pc = 0;
+};
+
+// goro::StoppedFrameOf returns g's StoppedFrame: from the interrupted registers when g was
+// stopped by the preemption signal, else from its saved context. (A G in a blocking call
+// is described by G::syscall_sp/fp instead; callers check the status first.)
+// Preconditions: the caller owns g's stack (scan bit, or g's M with g not running).
+// Thread safety: as the preconditions.
+inline StoppedFrame StoppedFrameOf(const G* g) {
+  if (g->async_preempted) return StoppedFrame{g->async_sp, g->async_fp, g->async_pc};
+  return StoppedFrame{g->context.SavedSp(), g->context.SavedFramePointer(),
+                      g->context.SavedPc()};
+}
 
 namespace runtime_internal {
 

@@ -21,6 +21,8 @@
 
 #include "base/fatal.h"
 #include "runtime/g.h"
+#include "runtime/m.h"
+#include "runtime/preempt.h"
 
 namespace goro {
 namespace {
@@ -50,6 +52,17 @@ class Backoff {
   int iterations_ = 0;                              // Owner: the waiting thread.
   std::chrono::steady_clock::time_point start_{};   // Owner: the waiting thread.
 };
+
+// How long SuspendG waits for a Running goroutine before it signals its M again: the
+// handler refuses to stop a thread inside the runtime or a library, and then only a later
+// signal or the goroutine's next safe point stops it.
+constexpr auto kResignalInterval = std::chrono::microseconds(200);
+
+// Sends the preemption signal to the M running g (g->m may be stale: the handler of the
+// wrong M finds no request for its own goroutine and does nothing).
+void SignalMOf(const G* g) {
+  if (M* m = g->m.load(std::memory_order_relaxed)) runtime_internal::PreemptM(m);
+}
 
 [[noreturn]] void BadTransition(const char* what, const G* g, uint32_t old_status,
                                 uint32_t new_status) {
@@ -282,6 +295,7 @@ SuspendGState SuspendG(G* g) {
   }
   bool stopped = false;
   Backoff backoff;
+  auto last_signal = std::chrono::steady_clock::now();
   for (;;) {
     uint32_t status = ReadGStatus(g);
     switch (status) {
@@ -302,7 +316,16 @@ SuspendGState SuspendG(G* g) {
         g->preempt.store(false, std::memory_order_relaxed);
         return SuspendGState{g, /*dead=*/false, stopped};
       case kGRunning:
-        if (g->preempt_stop.load(std::memory_order_relaxed)) break;  // Already asked.
+        if (g->preempt_stop.load(std::memory_order_relaxed)) {
+          // Already asked: ask its thread again now and then (Go's suspendG re-signals
+          // when the M or its preemption generation changed).
+          const auto now = std::chrono::steady_clock::now();
+          if (now - last_signal >= kResignalInterval) {
+            SignalMOf(g);
+            last_signal = now;
+          }
+          break;
+        }
         // ScanRunning keeps the G from changing state while the request is posted.
         if (!CasToGScanStatus(g, kGRunning, kGScanRunning)) break;
         g->preempt_stop.store(true, std::memory_order_relaxed);
@@ -310,6 +333,9 @@ SuspendGState SuspendG(G* g) {
         // Release (in CasFromGScanStatus): the flags are visible to the G once it sees
         // Running again.
         CasFromGScanStatus(g, kGScanRunning, kGRunning);
+        // And to the handler, which runs on g's thread after the signal (Go's preemptM).
+        SignalMOf(g);
+        last_signal = std::chrono::steady_clock::now();
         break;
       default:
         if ((status & kGScan) != 0) break;  // Someone else holds the scan bit: wait.

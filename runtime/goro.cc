@@ -4,6 +4,7 @@
 #include "runtime/goro.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,9 +15,11 @@
 
 #include "absl/strings/numbers.h"
 #include "base/fatal.h"
+#include "base/no_preempt.h"
 #include "debugvars/registry.h"
 #include "runtime/g_status.h"
 #include "runtime/park.h"
+#include "runtime/preempt.h"
 #include "runtime/settings.h"
 #include "runtime/stack_guard.h"
 #include "runtime/sysmon.h"
@@ -102,6 +105,14 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   absl::Status st = SetUpThreadSignalStack();
   if (!st.ok()) GORO_FATAL("goro::Run: ", st.ToString().c_str());
   m0->g0.InitForCurrentThread();
+  // Every M runs with the caller's signal mask, with the preemption signal unblocked; the
+  // caller gets its own mask back when Run returns.
+  InstallPreemptHandler();
+  sigset_t caller_mask;
+  pthread_sigmask(SIG_SETMASK, nullptr, &caller_mask);
+  s->m_sigmask = caller_mask;
+  sigdelset(&s->m_sigmask, kPreemptSignal);
+  InitThreadForPreemption(m0, s->m_sigmask);
   AcquireP(m0, s->allp[0].get());
 
   s->policy = SchedulerPolicy();
@@ -140,6 +151,8 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
       std::fprintf(stderr, "goro: trace: %s\n", std::string(stopped.message()).c_str());
     }
   }
+  m0->tid.store(0, std::memory_order_relaxed);
+  pthread_sigmask(SIG_SETMASK, &caller_mask, nullptr);
   SetCurrentM(nullptr);
   SetCurrentG(nullptr);
   {
@@ -168,6 +181,38 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
 void Yield() {
   runtime_internal::SafePoint();
   runtime_internal::Yield();
+}
+
+void LockOSThread() {
+  G* g = runtime_internal::CurrentG();
+  if (g == nullptr) {
+    GORO_FATAL("goro::LockOSThread called from a thread that is not running a goroutine");
+  }
+  // The G cannot move while it sets the lock: the depth keeps the preemption handler out
+  // (which would lock it to this thread too, and unlock it on the way back).
+  base_internal::NoPreemptScope no_preempt;
+  if (g->lock_count == UINT32_MAX) {
+    GORO_FATAL("goro::LockOSThread: goroutine ", g->id, " locked its thread 2^32-1 times");
+  }
+  if (g->lock_count++ == 0) {
+    M* m = runtime_internal::CurrentM();
+    g->lockedm = m;
+    m->lockedg = g;
+  }
+}
+
+void UnlockOSThread() {
+  G* g = runtime_internal::CurrentG();
+  if (g == nullptr) {
+    GORO_FATAL("goro::UnlockOSThread called from a thread that is not running a goroutine");
+  }
+  base_internal::NoPreemptScope no_preempt;
+  if (g->lock_count == 0) return;
+  if (--g->lock_count == 0) {
+    M* m = runtime_internal::CurrentM();
+    g->lockedm = nullptr;
+    m->lockedg = nullptr;
+  }
 }
 
 void Sleep(absl::Duration d) {

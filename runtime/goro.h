@@ -76,6 +76,25 @@ void Yield();
 // Precondition: called from a goroutine. Thread safety: the calling goroutine.
 void Sleep(absl::Duration d);
 
+// goro::LockOSThread wires the calling goroutine to the OS thread it runs on (Go's
+// runtime.LockOSThread): until as many UnlockOSThread calls have undone the calls made, the
+// goroutine runs only on this thread and no other goroutine runs on it. When the goroutine
+// blocks (channel, Sleep, Mutex, ...), the thread gives its P to another thread and sleeps
+// until the goroutine is ready again. Use it for thread-affine libraries (OpenGL contexts,
+// thread-local state of a C library). Calls nest. A goroutine that returns while locked
+// releases the thread back to the runtime's pool (Go ends the thread instead); whatever the
+// goroutine changed in the thread's state stays with the thread.
+// Precondition: called from a goroutine (fatal otherwise).
+// Thread safety: the calling goroutine.
+void LockOSThread();
+
+// goro::UnlockOSThread undoes one LockOSThread (Go's runtime.UnlockOSThread); when the
+// count reaches zero the goroutine may move between threads again at its next safe point.
+// Without a matching LockOSThread it does nothing.
+// Precondition: called from a goroutine (fatal otherwise).
+// Thread safety: the calling goroutine.
+void UnlockOSThread();
+
 // goro::CurrentId returns the calling goroutine's id (main is 1), or 0 outside one.
 // Thread safety: thread-safe.
 inline int64_t CurrentId() { return runtime_internal::CurrentGoroutineId(); }

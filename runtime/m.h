@@ -4,6 +4,7 @@
 #define GORO_RUNTIME_M_H_
 
 #include <pthread.h>
+#include <sys/types.h>
 
 #include <atomic>
 #include <cstdint>
@@ -23,7 +24,9 @@ struct P;
 enum class MAction : uint8_t {
   kNone,
   kPark,             // Park(): to Waiting, then the commit function
-  kYield,            // Yield() or a preemption request: to Runnable on the local queue
+  kYield,            // Yield(): to Runnable on the local queue
+  kPreempt,          // a preemption request (time slice, stop-the-world): to Runnable on
+                     // the global queue, behind everything already waiting (gopreempt_m)
   kExit,             // the G's function returned: to Dead
   kPreemptPark,      // SuspendG asked the G to stop: to Preempted
   kExitSyscallNoP,   // back from a blocking call without a P: to Runnable, M stops
@@ -36,6 +39,9 @@ struct M {
   int64_t id = 0;
   // Constant after the thread starts.
   pthread_t thread{};
+  // Atomic: the thread's kernel id (gettid), for the preemption signal (tgkill). Written
+  // (release) by the thread as it starts, before it runs any goroutine; 0 before.
+  std::atomic<pid_t> tid{0};
 
   // Owner: this M's thread. The scheduler stack (Go's g0): the thread's own stack.
   Context g0;
@@ -72,6 +78,19 @@ struct M {
 
   // Owner: this M. Cheap per-M random state (steal order, select).
   uint64_t rand_state = 0;
+
+  // Owner: this M. The goroutine locked to this M (Go's lockedg), or null: the M runs no
+  // other goroutine; when the G blocks or yields, the M hands its P off and sleeps until
+  // the G is scheduled again (runtime/scheduler.cc, StopLockedM / StartLockedM).
+  G* lockedg = nullptr;
+
+  // Atomic: a preemption signal has been sent to this M and its handler has not run yet
+  // (Go's m.signalPending): at most one in flight. Set by PreemptM with a CAS (acq_rel, so
+  // that only one sender signals), cleared by the handler (relaxed).
+  std::atomic<bool> preempt_signal_pending{false};
+  // Atomic (relaxed): statistics of the preemption handler on this M.
+  std::atomic<uint64_t> preempt_signals{0};  // handler runs
+  std::atomic<uint64_t> async_preempts{0};   // of those, goroutines it stopped
 
   // Atomic (relaxed): set while the M is in a blocking call (schedtrace reports it).
   std::atomic<bool> in_syscall{false};

@@ -16,6 +16,7 @@
 #define GORO_RUNTIME_SCHED_H_
 
 #include <pthread.h>
+#include <signal.h>
 
 #include <atomic>
 #include <cstdint>
@@ -98,6 +99,14 @@ struct Sched {
   // Every M (never freed while the runtime runs).
   base_internal::OsMutex allm_mu;
   std::vector<std::unique_ptr<M>> allm ABSL_GUARDED_BY(allm_mu);
+
+  // Atomic (relaxed): Ms whose goroutine the preemption handler stopped and that wait
+  // for it to be scheduled again, and the cap on those stopped for a time slice (not for a
+  // suspender or stop-the-world): runtime/preempt.cc.
+  std::atomic<int32_t> nm_async_parked{0};
+  // Constant while the runtime runs: the signal mask every new M starts with (Run's
+  // caller's, with the preemption signal unblocked).
+  sigset_t m_sigmask{};
 
   // Atomic counters.
   std::atomic<int64_t> next_goid{1};

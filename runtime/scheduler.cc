@@ -30,9 +30,11 @@
 
 #include "absl/base/attributes.h"
 #include "base/fatal.h"
+#include "base/no_preempt.h"
 #include "gc/shrink.h"
 #include "runtime/g_status.h"
 #include "runtime/park.h"
+#include "runtime/preempt.h"
 #include "runtime/stack_guard.h"
 #include "tracer/emit.h"
 #include "tracer/format.h"
@@ -66,7 +68,14 @@ void NewM(Sched* s, P* p, bool spinning) {
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setstacksize(&attr, 1 << 20);
+  // The new thread starts with every signal blocked (it inherits this mask) until it has
+  // its signal stack and sets the runtime's mask in MStart (Go's newosproc does the same).
+  sigset_t all;
+  sigset_t old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
   int err = pthread_create(&raw->thread, &attr, MStart, raw);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
   if (err != 0) GORO_FATAL("newm: pthread_create failed: errno ", err);
 }
@@ -99,6 +108,15 @@ void StartM(Sched* s, P* p, bool spinning) {
 // Go's handoffp: P `p` (released by an M in a blocking call, or by sysmon) goes to an M if
 // there is work for it, otherwise to the idle list.
 void HandoffP(Sched* s, P* p) {
+  // A stop-the-world in progress takes the P first: starting an M for the P's work would
+  // only have that M stop it again (Go checks work first; the outcome is the same).
+  if (s->gcwaiting.load(std::memory_order_acquire)) {
+    base_internal::OsMutexLock lock(&s->mu);
+    if (s->gcwaiting.load(std::memory_order_relaxed)) {
+      StopPForWorldLocked(s, p);
+      return;
+    }
+  }
   if (!p->runq.Empty() || s->runq_size.load(std::memory_order_relaxed) > 0) {
     StartM(s, p, false);
     return;
@@ -331,6 +349,13 @@ void BeginShutdown(Sched* s) {
   }
   for (M* m : idle) m->park.Wakeup();
   s->stopnote.Wakeup();
+  // Ms locked to a goroutine sleep outside the idle list (StopLockedM): wake them too.
+  // A Wakeup that reaches a running M only makes its next sleep return at once, and every
+  // sleep checks shutting_down.
+  base_internal::OsMutexLock lock(&s->allm_mu);
+  for (auto& m : s->allm) {
+    if (m.get() != CurrentM()) m->park.Wakeup();
+  }
 }
 
 // Go's execute: run g on this M until it switches back to the scheduler stack. A new time
@@ -354,6 +379,9 @@ void Execute(M* m, G* g, bool resume, bool inherit_time) {
   }
   errno = g->saved_errno;
   SwapExceptionState(&g->exception_state);
+  // The switch path is never preempted (base/no_preempt.h): the G lowers the depth once
+  // its side of the switch has returned (park.cc, preempt.cc, GoroutineEntry).
+  base_internal::NoPreemptEnter();
   SwitchContext(&m->g0, &g->context);
   SwapExceptionState(&g->exception_state);
   g->saved_errno = errno;
@@ -397,6 +425,9 @@ struct Next {
 
 // Carries out the request g left when it switched to the scheduler stack.
 Next HandleAction(Sched* s, M* m, G* g) {
+  // The G raised the no-preemption depth before it wrote its request (park.cc); the request
+  // is taken now.
+  base_internal::NoPreemptExit();
   MAction action = m->action;
   m->action = MAction::kNone;
   // Every switch to the scheduler stack is a safe point: a shrink the collector deferred
@@ -419,6 +450,21 @@ Next HandleAction(Sched* s, M* m, G* g) {
       }
       DropG(m, g);
       RunqPutOrSpill(s, m->p.load(std::memory_order_relaxed), g, false);
+      return {};
+    }
+    case MAction::kPreempt: {
+      // Go's gopreempt_m: to the back of the global queue, so that a goroutine that used up
+      // its time slice waits behind everything already waiting, wherever it waits.
+      {
+        trace::internal::EventBracket t;
+        t.GoStop(trace::StopReason::kPreempted);
+        CasGStatus(g, kGRunning, kGRunnable);
+      }
+      DropG(m, g);
+      {
+        base_internal::OsMutexLock lock(&s->mu);
+        GlobRunqPutLocked(s, g);
+      }
       return {};
     }
     case MAction::kPark: {
@@ -452,6 +498,13 @@ Next HandleAction(Sched* s, M* m, G* g) {
         CasGStatus(g, kGRunning, kGDead);
       }
       DropG(m, g);
+      // A goroutine that ends locked to its thread gives the thread back to the pool (Go
+      // ends the thread instead): whatever it changed in the thread's state stays.
+      if (m->lockedg == g) {
+        m->lockedg = nullptr;
+        g->lockedm = nullptr;
+        g->lock_count = 0;
+      }
       bool is_main = g->id == 1;
       GFPut(s, g);
       s->live_goroutines.fetch_sub(1, std::memory_order_relaxed);
@@ -495,15 +548,65 @@ Next HandleAction(Sched* s, M* m, G* g) {
   GORO_FATAL("scheduler: goroutine ", g->id, " switched to the scheduler stack without a request");
 }
 
+// Go's stoplockedm: m's locked goroutine is not running (it blocked, yielded or was
+// stopped by the preemption signal): hand the P off and sleep until StartLockedM hands
+// one back because the goroutine was scheduled. Returns false at shutdown.
+bool StopLockedM(Sched* s, M* m) {
+  if (m->spinning) {
+    m->spinning = false;
+    s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+  }
+  if (P* p = ReleaseP(m)) HandoffP(s, p);
+  for (;;) {
+    if (s->shutting_down.load(std::memory_order_acquire)) return false;
+    m->park.Sleep();
+    m->park.Clear();
+    if (s->shutting_down.load(std::memory_order_acquire)) return false;
+    P* p;
+    {
+      base_internal::OsMutexLock lock(&s->mu);
+      p = m->nextp;
+      m->nextp = nullptr;
+    }
+    if (p != nullptr) {
+      AcquireP(m, p);
+      return true;
+    }
+  }
+}
+
+// Go's startlockedm: g, just taken from a run queue, must run on its own M: hand that M
+// this M's P and wake it. This M then looks for a P again (FindRunnable stops it).
+void StartLockedM(Sched* s, M* m, G* g) {
+  M* locked = g->lockedm;
+  P* p = ReleaseP(m);
+  {
+    base_internal::OsMutexLock lock(&s->mu);
+    locked->nextp = p;
+  }
+  locked->park.Wakeup();
+}
+
 void Schedule(M* m) {
   Sched* s = sched();
   Next next;
   for (;;) {
     bool inherit_time = false;
+    if (next.g == nullptr && m->lockedg != nullptr) {
+      // This M belongs to a goroutine that is not running: only that goroutine may run here.
+      if (!StopLockedM(s, m)) return;  // shutdown
+      next.g = m->lockedg;
+      next.resume = false;
+    }
     if (next.g == nullptr) {
       next.g = FindRunnable(s, m, &inherit_time);
       next.resume = false;
       if (next.g == nullptr) return;  // shutdown
+      if (next.g->lockedm != nullptr && next.g->lockedm != m) {
+        StartLockedM(s, m, next.g);
+        next = Next{};
+        continue;
+      }
     }
     G* g = next.g;
     Execute(m, g, next.resume, inherit_time);
@@ -518,6 +621,7 @@ void* MStart(void* arg) {
   if (!st.ok()) GORO_FATAL("mstart: ", st.ToString().c_str());
   m->g0.InitForCurrentThread();
   Sched* s = sched();
+  InitThreadForPreemption(m, s->m_sigmask);
   P* p;
   {
     base_internal::OsMutexLock lock(&s->mu);
@@ -526,12 +630,15 @@ void* MStart(void* arg) {
   }
   if (p != nullptr) AcquireP(m, p);
   Schedule(m);
+  m->tid.store(0, std::memory_order_relaxed);  // no more preemption signals to this thread
   SetCurrentM(nullptr);
   return nullptr;
 }
 
 // First frame of every goroutine.
 void GoroutineEntry(void* arg) {
+  // The first switch to a new G ends here: lower the depth Execute raised for it.
+  base_internal::NoPreemptExit();
   G* g = static_cast<G*>(arg);
   try {
     g->start_fn(g->start_arg);
@@ -546,6 +653,7 @@ void GoroutineEntry(void* arg) {
   } catch (...) {
     GORO_FATAL("goroutine ", g->id, " ended with an uncaught exception of unknown type");
   }
+  base_internal::NoPreemptEnter();  // the switch path's depth, lowered by HandleAction
   M* m = CurrentM();
   m->action = MAction::kExit;
   SwitchContextFinal(&g->context, &m->g0);
@@ -554,6 +662,9 @@ void GoroutineEntry(void* arg) {
 }  // namespace
 
 void WakeP() {
+  // Between claiming the spinning slot and starting the M, a stopped goroutine would leave
+  // every other WakeP believing an M is already looking for work.
+  base_internal::NoPreemptScope no_preempt;
   Sched* s = sched();
   if (s->npidle.load(std::memory_order_relaxed) == 0) return;
   int32_t zero = 0;
@@ -565,6 +676,8 @@ void WakeP() {
 }
 
 G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
+  // Uses the current P's run queue: not preemptible (base/no_preempt.h).
+  base_internal::NoPreemptScope no_preempt;
   Sched* s = sched();
   if (s == nullptr) GORO_FATAL("goro::Go called outside goro::Run");
   G* g = nullptr;
@@ -628,6 +741,8 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
 }
 
 void Ready(G* g) {
+  // Uses the current P's run queue: not preemptible (base/no_preempt.h).
+  base_internal::NoPreemptScope no_preempt;
   {
     // GoUnblock after the CAS and before the G is on a run queue; g's stack is not ours.
     trace::internal::EventBracket t;
@@ -647,6 +762,8 @@ void Ready(G* g) {
 }
 
 ABSL_ATTRIBUTE_NOINLINE void EnterSyscall() {
+  // Hands the current P to the blocking call: not preemptible (base/no_preempt.h).
+  base_internal::NoPreemptScope no_preempt;
   G* g = CurrentG();
   M* m = CurrentM();
   {
@@ -692,6 +809,10 @@ void ExitSyscall() {
   // back; the path that switches leaves it in place so that Execute saves it into the G
   // and restores it on whichever M resumes the G.
   const int saved_errno = errno;
+  // The G is in Syscall until it has a P again, so the preemption handler would refuse it
+  // anyway; the depth also covers the bookkeeping around the CAS (base/no_preempt.h). It is
+  // lowered before every return, and before the switch, which raises its own.
+  base_internal::NoPreemptEnter();
   G* g = CurrentG();
   M* m = CurrentM();
   Sched* s = sched();
@@ -732,6 +853,7 @@ void ExitSyscall() {
     }
   }
   if (reacquired) {
+    base_internal::NoPreemptExit();
     errno = saved_errno;
     return;
   }
@@ -751,9 +873,11 @@ void ExitSyscall() {
     AcquireP(m, p);
     CasGStatus(g, kGSyscall, kGRunning);
     t.GoStart(g);
+    base_internal::NoPreemptExit();
     errno = saved_errno;
     return;
   }
+  base_internal::NoPreemptExit();
   errno = saved_errno;  // Still the thread that made the call: Execute saves it from here.
   SwitchToScheduler(MAction::kExitSyscallNoP);
 }

@@ -9,6 +9,15 @@ namespace goro::debug {
 
 using debugvars::Mutability;
 
+debugvars::BoolSetting asyncpreemptoff({
+    .name = "asyncpreemptoff",
+    .doc = "Turn off signal-based preemption (Go's asyncpreemptoff): a goroutine that runs "
+           "without reaching a safe point then keeps its P and delays stop-the-world, the "
+           "collector's scan of it and other goroutines' turns. For bisecting hangs.",
+    .mutability = Mutability::kLive,
+    .count_non_default = true,
+});
+
 debugvars::DurationSetting gcperiod({
     .name = "gcperiod",
     .doc = "Run a collection at least this often, even when nothing else triggers one (Go's "

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "absl/base/thread_annotations.h"
+#include "base/no_preempt.h"
 
 namespace goro::runtime_internal {
 
@@ -27,9 +28,10 @@ inline void CpuRelax() {
 // queue, a ring buffer, a counter. Lock() spins with CpuRelax for a while, then calls
 // sched_yield between attempts, so a holder that lost its CPU can finish.
 //
-// It is not tied to a thread: a goroutine may take it, Park, and have the Park commit
-// function (running on the same M's scheduler stack) release it. That is the only way it
-// may be held across a switch. It must never be held while calling anything that parks,
+// It is not tied to a goroutine: a goroutine may take it, Park, and have the Park commit
+// function (running on the same M's scheduler stack, so the same thread) release it. That
+// is the only way it may be held across a switch. Lock and Unlock raise and lower the
+// thread's no-preemption depth (base/no_preempt.h), so they must run on the same thread. It must never be held while calling anything that parks,
 // and never across SafePoint().
 //
 // Memory ordering: Unlock() happens-before every later Lock() that acquires the lock
@@ -45,6 +47,9 @@ class ABSL_LOCKABLE SpinLock {
   // Precondition: the caller does not hold it (it is not recursive).
   // Thread safety: thread-safe.
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+    // The holder is never preempted asynchronously (base/no_preempt.h): waiters spin with
+    // their Ps, so a stopped holder could never get a P back to release the lock.
+    base_internal::NoPreemptEnter();
     // Acquire: pairs with the release in Unlock(); the previous holder's writes are
     // visible once the exchange returns false.
     if (!locked_.exchange(true, std::memory_order_acquire)) return;
@@ -56,8 +61,13 @@ class ABSL_LOCKABLE SpinLock {
   // Thread safety: thread-safe.
   bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
     // Relaxed test first (no cache-line steal when held); acquire exchange as in Lock().
-    return !locked_.load(std::memory_order_relaxed) &&
-           !locked_.exchange(true, std::memory_order_acquire);
+    base_internal::NoPreemptEnter();
+    if (!locked_.load(std::memory_order_relaxed) &&
+        !locked_.exchange(true, std::memory_order_acquire)) {
+      return true;
+    }
+    base_internal::NoPreemptExit();
+    return false;
   }
 
   // runtime_internal::SpinLock::Unlock releases the lock.
@@ -66,6 +76,7 @@ class ABSL_LOCKABLE SpinLock {
   void Unlock() ABSL_UNLOCK_FUNCTION() {
     // Release: publishes the critical section to the next Lock().
     locked_.store(false, std::memory_order_release);
+    base_internal::NoPreemptExit();
   }
 
  private:

@@ -4,6 +4,7 @@
 #include "runtime/sysmon.h"
 
 #include "gc/pacer.h"
+#include "runtime/preempt.h"
 #include "runtime/scheduler.h"
 #include "runtime/settings.h"
 #include "tracer/emit.h"
@@ -14,10 +15,16 @@ namespace {
 constexpr int64_t kMinDelayNs = 20 * 1000;         // 20 us, as in Go
 constexpr int64_t kMaxDelayNs = 10 * 1000 * 1000;  // 10 ms
 constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;
+// While some P runs goroutines, sysmon sleeps at most this long, so that a time slice is
+// seen to be used up at most this late (a goroutine that runs without a safe point is then
+// preempted 10 to 12 ms into its slice; Go's sysmon can be up to 10 ms late).
+constexpr int64_t kBusyMaxDelayNs = 2 * 1000 * 1000;
 
-// Go's retake: returns how many Ps it took back.
-int Retake(Sched* s, int64_t now) {
+// Go's retake: returns how many Ps it took back; *busy says whether some P is running
+// goroutines.
+int Retake(Sched* s, int64_t now, bool* busy) {
   int taken = 0;
+  *busy = false;
   for (auto& owned : s->allp) {
     P* p = owned.get();
     uint32_t status = p->status.load(std::memory_order_acquire);
@@ -53,14 +60,18 @@ int Retake(Sched* s, int64_t now) {
         taken++;
       }
     } else if (status == kPRunning) {
+      *busy = true;
       uint32_t t = p->schedtick.load(std::memory_order_relaxed);
       if (p->sysmon_schedtick != t) {
         p->sysmon_schedtick = t;
         p->sysmon_schedwhen = now;
       } else if (now - p->sysmon_schedwhen >= kForcePreemptNs) {
+        // Go's preemptone: a request for the next safe point, and the signal for a G that
+        // runs without reaching one (at most one in flight per M).
         if (M* m = p->m.load(std::memory_order_relaxed)) {
           if (G* g = m->curg.load(std::memory_order_relaxed)) {
             g->preempt.store(true, std::memory_order_relaxed);
+            PreemptM(m);
           }
         }
       }
@@ -78,13 +89,15 @@ void* SysmonMain(void* arg) {
     if (s->sysmon_stop.SleepUntil(NanoTime() + delay)) return nullptr;
     int64_t now = NanoTime();
     if (NextTimerDeadline() <= now) RunTimers();
-    int taken = Retake(s, now);
+    bool busy = false;
+    int taken = Retake(s, now, &busy);
     if (taken > 0) {
       idle_rounds = 0;
       delay = kMinDelayNs;
     } else if (++idle_rounds > 50) {
-      delay = std::min(delay * 2, kMaxDelayNs);
+      delay = std::min(delay * 2, busy ? kBusyMaxDelayNs : kMaxDelayNs);
     }
+    if (busy && delay > kBusyMaxDelayNs) delay = kBusyMaxDelayNs;
     // The automatic collection triggers (Go's forcegchelper, woken by sysmon): the cycle
     // runs in a goroutine of its own, since a cycle must be run by a goroutine.
     gc::Trigger why;

@@ -17,6 +17,7 @@
 #include "base/fatal.h"
 #include "runtime/g_status.h"
 #include "runtime/park.h"
+#include "runtime/preempt.h"
 #include "runtime/sched.h"
 
 namespace goro::runtime_internal {
@@ -64,11 +65,13 @@ void StopTheWorldOnSchedStack(void* arg) {
       base_internal::OsMutexLock lock(&s->mu);
       if (s->stopwait == 0) break;
     }
-    // Ask every running G to reach a safe point, and wait a little.
+    // Ask every running G to reach a safe point, and signal its M in case it runs without
+    // reaching one (Go's preemptall, repeated every 100 us until every P has stopped).
     for (auto& p : s->allp) {
       if (M* pm = p->m.load(std::memory_order_relaxed)) {
         if (G* cg = pm->curg.load(std::memory_order_relaxed)) {
           cg->preempt.store(true, std::memory_order_relaxed);
+          PreemptM(pm);
         }
       }
     }

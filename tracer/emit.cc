@@ -10,6 +10,7 @@
 
 #include "absl/base/attributes.h"
 #include "base/fatal.h"
+#include "base/no_preempt.h"
 #include "runtime/g.h"
 #include "runtime/g_status.h"
 #include "runtime/m.h"
@@ -88,6 +89,11 @@ TraceBuf* TakeBuffer(TraceThreadState* ts, uint64_t gen) {
 thread_local int t_orphan_windows = 0;
 
 TraceThreadState* EventBracket::Open() {
+  // No asynchronous preemption inside a window (base/no_preempt.h): a thread stopped with
+  // its window open would stall the next generation advance, and the scheduler stack,
+  // which writes events for the stopped goroutine, would join the half-written window.
+  // Close lowers it again, on every path.
+  base_internal::NoPreemptEnter();
   M* m = runtime_internal::CurrentM();
   TraceThreadState* w;
   if (m != nullptr) {
@@ -137,11 +143,13 @@ void EventBracket::Close(TraceThreadState* w) {
   if (orphan) --t_orphan_windows;
   if (w->window_joined > 0) {
     --w->window_joined;
+    base_internal::NoPreemptExit();
     return;
   }
   // Only this thread writes its seqlock: a release store suffices to close the window.
   w->seqlock.store(w->seqlock.load(std::memory_order_relaxed) + 1, std::memory_order_release);
   if (orphan) State().orphan_mu.Unlock();
+  base_internal::NoPreemptExit();
 }
 
 namespace {
@@ -353,14 +361,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline int WalkStack(G* gp, const M* mp, int skip, 
       fp = next;
     }
   } else {
-    // gp is parked or suspended, or we are on its M's scheduler stack: start from its
-    // saved context.
-    const uintptr_t pc = gp->context.SavedPc();
-    if (pc != 0) {
-      *out++ = pc;
-      h = FoldFrame(h, pc);
+    // gp is parked or suspended, or we are on its M's scheduler stack: start from where it
+    // stopped (its saved context, or the registers the preemption signal interrupted).
+    const StoppedFrame stopped = StoppedFrameOf(gp);
+    if (stopped.pc != 0) {
+      *out++ = stopped.pc;
+      h = FoldFrame(h, stopped.pc);
     }
-    fp = gp->context.SavedFramePointer();
+    fp = stopped.fp;
   }
   if (walk) {
     // Walk the frame-pointer chain; every step is bounds-checked against gp's stack, and
