@@ -30,10 +30,19 @@ struct CycleStats {
   Trigger trigger = Trigger::kExplicit;
   // When the cycle began, measured from goro::Run's start.
   absl::Duration since_start;
-  // How long the world was stopped (from the stop request to the restart), and how much
-  // of it went to waiting for the other Ps to reach a safe point.
+  // The cycle's two stop-the-world pauses (each from the stop request to the restart: Go's
+  // "A" and "C" of gctrace) and the concurrent phase between them ("B"), in which every
+  // goroutine's stack was scanned and shrunk while the others ran.
+  absl::Duration pause_begin;
+  absl::Duration concurrent;
+  absl::Duration pause_end;
+  // The longer of the two pauses, and the longest time either spent waiting for the other
+  // Ps to stop (preempting goroutines that run without a safe point).
   absl::Duration stw_pause;
   absl::Duration stop_wait;
+  // The collector's share of the Ps' time since goro::Run started, over all cycles so far
+  // (gctrace's P%): pauses count on every P, batches of the concurrent phase on one.
+  double gc_cpu_fraction = 0;
   // Live goroutines whose stacks were scanned (the collector's own included), and the
   // frames the scan walked across all of them.
   int64_t goroutines_scanned = 0;
@@ -52,14 +61,19 @@ struct CycleStats {
   int64_t shrinks_deferred = 0;
 };
 
-// goro::gc::Collect runs one full collection cycle and returns its statistics: the calling
-// goroutine goes Waiting (reason "garbage collection") and works on its M's scheduler
-// stack; the world stops; every goroutine is suspended through its scan bit, its stack is
-// scanned (bytes in use, frames walked, the root-scanning hook) and, when
-// IsShrinkStackSafe allows and gcshrinkstackoff is off, shrunk; then the world starts.
-// Cycles are serialised: a second caller waits for the first to finish and then runs its
-// own. While tracing, the cycle is bracketed by GCBegin/GCEnd (inside which STWBegin/
-// STWEnd and one StackShrink per shrink appear). With gctrace >= 1 it prints its line.
+// goro::gc::Collect runs one full collection cycle and returns its statistics. The world
+// stops briefly to begin the cycle; then, with every other goroutine running, the calling
+// goroutine visits each goroutine that existed at the start (goroutines created during the
+// cycle need no scan): it suspends it through its scan bit (preempting it if it runs),
+// scans its stack (bytes in use, frames walked, the root-scanning hook), shrinks it when
+// IsShrinkStackSafe allows and gcshrinkstackoff is off (else the goroutine shrinks itself
+// at its next safe point), and resumes it; it works in batches on its M's scheduler stack,
+// Waiting for "garbage collection", and keeps to about a quarter of the CPU while other
+// goroutines want to run. The world stops briefly again to end the cycle. Cycles are
+// serialised: a second caller waits for the first to finish and then runs its own. While
+// tracing, GCBegin and GCEnd bracket the cycle (they are written in the pauses), each
+// pause is an STWBegin/STWEnd pair, and each shrink a StackShrink. With gctrace >= 1 it
+// prints its line.
 // Errors: FailedPrecondition when not called from a goroutine inside goro::Run.
 // Thread safety: any goroutine.
 absl::StatusOr<CycleStats> Collect();
@@ -81,8 +95,8 @@ int64_t DeferredShrinksDone();
 // Errors: FailedPrecondition outside goro::Run. Thread safety: any thread.
 absl::StatusOr<uint64_t> CommittedStackBytes();
 
-// goro::gc::RootScanHook is called once per scanned goroutine, with the world stopped and
-// the goroutine's scan bit held by the collector, with the live part of its stack
+// goro::gc::RootScanHook is called once per scanned goroutine, with the goroutine's scan
+// bit held by the collector (other goroutines keep running), with the live part of its stack
 // [sp, hi): the root set a heap collector would scan conservatively. It must not block,
 // allocate through goro, or keep the pointers past the call.
 using RootScanHook = void (*)(void* arg, int64_t goid, uintptr_t sp, uintptr_t hi);

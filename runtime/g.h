@@ -129,6 +129,10 @@ struct G {
   uint64_t gc_run_count = kNeverMeasured;
   uint64_t gc_committed = 0;  // resident bytes of the whole stack
   uint64_t gc_below = 0;      // of those, bytes below the release line of the saved SP
+  // Atomic (relaxed): the collection cycle during whose concurrent phase this G was created
+  // (Go allocates such goroutines black): that cycle skips it. Written by NewProc while the
+  // G is Dead; read by the collector.
+  std::atomic<uint64_t> gc_black_cycle{0};
 
   // --- Scheduler fields (runtime/sched.h, runtime/scheduler.cc) ---
 

@@ -108,6 +108,11 @@ struct Sched {
   // caller's, with the preemption signal unblocked).
   sigset_t m_sigmask{};
 
+  // Atomic (relaxed): the collection cycle in its concurrent phase, or 0 (Go's gcphase ==
+  // _GCmark): written by the collector in its pauses; NewProc stamps it on new goroutines
+  // (G::gc_black_cycle), which that cycle then does not need to scan.
+  std::atomic<uint64_t> gc_marking_cycle{0};
+
   // Atomic counters.
   std::atomic<int64_t> next_goid{1};
   std::atomic<int64_t> next_mid{0};

@@ -714,6 +714,8 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   g->preempt_stop.store(false, std::memory_order_relaxed);
   g->preempt_shrink.store(false, std::memory_order_relaxed);
   g->parking_on_chan.store(false, std::memory_order_relaxed);
+  g->gc_black_cycle.store(s->gc_marking_cycle.load(std::memory_order_relaxed),
+                          std::memory_order_relaxed);
   g->context.InitOnStack(g->stack->lo(), g->stack->hi(), GoroutineEntry, g);
   s->live_goroutines.fetch_add(1, std::memory_order_relaxed);
   {

@@ -51,10 +51,11 @@ debugvars::IntSetting gcstackpercent({
 
 debugvars::IntSetting gctrace({
     .name = "gctrace",
-    .doc = "1 prints one line per GC cycle on stderr, starting \"gc N @Ts\" (cycle, time since "
-           "start, stop-the-world pause, goroutines scanned, committed stack bytes before and "
-           "after, shrinks done and deferred, trigger); 2 also prints each refused shrink "
-           "with its reason.",
+    .doc = "1 prints one line per GC cycle on stderr in Go's shape, \"gc N @Ts P%: A+B+C ms "
+           "clock\" (cycle, time since start, the collector's share of CPU so far, the "
+           "first pause, the concurrent phase, the second pause), then goroutines and frames "
+           "scanned, committed stack KiB before and after, shrinks done and deferred, and "
+           "the trigger; 2 also prints each refused shrink with its reason.",
     .mutability = Mutability::kLive,
     .default_value = 0,
     .min = 0,
