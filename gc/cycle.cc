@@ -36,6 +36,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
 #include "base/mutex.h"
 #include "gc/gc.h"
 #include "gc/pacer.h"
@@ -123,6 +124,10 @@ void ScanAndShrink(G* g, CycleWork* w) {
       w->stats.released_bytes += r.before - r.after;
     } else if (r.outcome == gc_internal::ShrinkOutcome::kDeferred) {
       w->stats.shrinks_deferred++;
+      const absl::string_view why = r.why_deferred;
+      if (why == "in a blocking call") w->stats.deferred_in_call++;
+      if (why == "parking on a channel") w->stats.deferred_parking_on_chan++;
+      if (why == "waiting for GC while tracing") w->stats.deferred_waiting_for_gc++;
       if (debug::gctrace.Get() >= 2) {
         absl::FPrintF(stderr, "gc %d: goroutine %d: shrink deferred (%s)\n", w->stats.cycle,
                       g->id, r.why_deferred);

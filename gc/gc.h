@@ -57,8 +57,13 @@ struct CycleStats {
   // Stacks shrunk during the cycle and the resident bytes they gave back.
   int64_t shrinks = 0;
   uint64_t released_bytes = 0;
-  // Shrinks refused by IsShrinkStackSafe and deferred to the goroutine's next safe point.
+  // Shrinks refused by IsShrinkStackSafe and deferred to the goroutine's next safe point,
+  // and of those, how many for each of its reasons: in a blocking call, parking on a
+  // channel, Waiting for GC while tracing.
   int64_t shrinks_deferred = 0;
+  int64_t deferred_in_call = 0;
+  int64_t deferred_parking_on_chan = 0;
+  int64_t deferred_waiting_for_gc = 0;
 };
 
 // goro::gc::Collect runs one full collection cycle and returns its statistics. The world

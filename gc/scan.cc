@@ -13,7 +13,9 @@ StackScan ScanStack(const G* g) {
   // In a blocking call the G runs on its stack below syscall_sp and its saved context is
   // stale (runtime/g.h); otherwise the saved context is where it stopped.
   const bool in_call = (ReadGStatus(g) & ~uint32_t{kGScan}) == kGSyscall;
-  const StoppedFrame stopped = StoppedFrameOf(g);
+  // (The saved context of a G in a blocking call is not even read: its memory may belong
+  // to the call's live frames now.)
+  const StoppedFrame stopped = in_call ? StoppedFrame{} : StoppedFrameOf(g);
   scan.sp = in_call ? g->syscall_sp : stopped.sp;
   scan.hi = hi;
   if (scan.sp < lo || scan.sp > hi) {

@@ -21,7 +21,7 @@ constexpr int64_t kForcePreemptNs = 10 * 1000 * 1000;
 constexpr int64_t kBusyMaxDelayNs = 2 * 1000 * 1000;
 
 // Go's retake: returns how many Ps it took back; *busy says whether some P is running
-// goroutines.
+// goroutines or is in a blocking call.
 int Retake(Sched* s, int64_t now, bool* busy) {
   int taken = 0;
   *busy = false;
@@ -29,6 +29,7 @@ int Retake(Sched* s, int64_t now, bool* busy) {
     P* p = owned.get();
     uint32_t status = p->status.load(std::memory_order_acquire);
     if (status == kPSyscall) {
+      *busy = true;  // its blocking call may need retaking within a tick
       uint32_t t = p->syscalltick.load(std::memory_order_relaxed);
       if (p->sysmon_syscalltick != t) {
         p->sysmon_syscalltick = t;

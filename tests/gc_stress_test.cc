@@ -1,9 +1,13 @@
-// Collector stress (issue 5): tracing on with the ownership check, a GC cycle every
-// millisecond (gcperiod=1ms) plus back-to-back explicit cycles, while goroutines ping-pong
-// at varying depths and others sit in blocking calls. Every frame carries a canary that is
-// checked after the calls below it return: a shrink that released pages a running or
-// blocking-call goroutine was using would turn a canary to zeros. Zero corruptions, zero
-// ownership violations (the check aborts), and a valid trace with the GC events in it.
+// Collector stress: tracing on with the ownership check and a generation every 10 ms, a GC
+// cycle every millisecond (gcperiod=1ms) plus back-to-back explicit cycles, each scanning
+// and shrinking concurrently with the program, while goroutines ping-pong at varying
+// depths, others sit in blocking calls, others spin without safe points (stopped by the
+// preemption signal for their scans), and others are created and exit all the time. Every
+// frame carries a canary that is checked after the calls below it return: a shrink that
+// released pages a running, preempted or blocking-call goroutine was using would turn a
+// canary to zeros. Zero corruptions, zero ownership violations (the check aborts), every
+// refusal reason seen, and a valid trace with the GC events in it. Linked statically, so
+// the runtime's own code is in the module the preemption handler may stop.
 
 #include <unistd.h>
 
@@ -19,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "runtime/chan.h"
 #include "runtime/goro.h"
+#include "runtime/preempt.h"
 #include "runtime/sync.h"
 #include "tests/goroutine_test_util.h"
 #include "tests/trace_test_util.h"
@@ -37,6 +42,8 @@ constexpr absl::Duration kRunCap = absl::Seconds(90);
 constexpr int64_t kMinExplicitCycles = 20;
 constexpr int64_t kMinRoundTrips = 200;
 constexpr int64_t kMinBlockingCalls = 20;
+constexpr int64_t kMinSpins = 20;
+constexpr int64_t kMinSpawned = 200;
 
 std::atomic<int64_t> g_corrupt{0};
 std::atomic<int64_t> g_checked{0};
@@ -61,6 +68,16 @@ ABSL_ATTRIBUTE_NOINLINE void CanaryFrames(uint64_t seed, int depth, F& inner) {
   g_checked++;
 }
 
+// About 2 ms of arithmetic with no safe point (the clock is read every 4096 rounds).
+ABSL_ATTRIBUTE_NOINLINE void SpinWithoutSafePoints() {
+  const int64_t end = absl::GetCurrentTimeNanos() + 2 * 1000 * 1000;
+  volatile uint64_t x = 1;
+  for (uint64_t n = 1;; ++n) {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    if ((n & 4095) == 0 && absl::GetCurrentTimeNanos() > end) break;
+  }
+}
+
 class GcStressTest : public ::testing::TestWithParam<int> {};
 
 INSTANTIATE_TEST_SUITE_P(Procs, GcStressTest, testing::Values(1, 2, 4),
@@ -74,6 +91,12 @@ TEST_P(GcStressTest, CyclesEveryMillisecondWhileTracingNeverTouchALiveFrame) {
   uint64_t cycles = 0;
   int64_t round_trips = 0;
   int64_t blocking_calls = 0;
+  int64_t spins = 0;
+  int64_t spawned = 0;
+  gc::CycleStats deferred;  // sums of the explicit cycles' refusal counts (written by the
+                            // collecting goroutine, read after it has finished)
+  std::atomic<int64_t> deferred_in_call{0};  // the same, for the wait loop
+  const uint64_t preempted_before = runtime_internal::ReadPreemptStats().preempted;
   testing_internal::RunGoroutines(GetParam(), [&] {
     ASSERT_TRUE(trace::Start(path).ok());
     const uint64_t cycles_before = gc::CyclesCompleted();
@@ -119,7 +142,9 @@ TEST_P(GcStressTest, CyclesEveryMillisecondWhileTracingNeverTouchALiveFrame) {
       Go([b, &stop, &calls, &wg] {
         for (uint64_t round = 0; !stop.load(std::memory_order_relaxed); ++round) {
           BlockingCall([&] {
-            auto nap = [] { usleep(200); };
+            // Every 8th call outlasts a sysmon tick, so that its P is handed off and a
+            // collector can run (on one P too) while the call is in flight.
+            auto nap = [round] { usleep(round % 8 == 0 ? 5000 : 200); };
             CanaryFrames(round * 13 + b, 32, nap);
             return 0;
           });
@@ -129,11 +154,52 @@ TEST_P(GcStressTest, CyclesEveryMillisecondWhileTracingNeverTouchALiveFrame) {
         wg.Done();
       });
     }
+    // Goroutines that compute without safe points under deep frames: a scan finds them
+    // running and stops them with the signal (cooperatively under TSan, where they reach
+    // Yield every 2 ms).
+    std::atomic<int64_t> spun{0};
+    constexpr int kSpinners = 2;
+    for (int k = 0; k < kSpinners; ++k) {
+      wg.Add(1);
+      Go([k, &stop, &spun, &wg] {
+        auto spin = [] { SpinWithoutSafePoints(); };
+        for (uint64_t round = 0; !stop.load(std::memory_order_relaxed); ++round) {
+          CanaryFrames(round * 11 + k, static_cast<int>(round % 16), spin);
+          spun++;
+          Yield();
+        }
+        wg.Done();
+      });
+    }
+    // Goroutines created and exiting during the scans.
+    std::atomic<int64_t> births{0};
+    wg.Add(1);
+    Go([&] {
+      WaitGroup children;
+      for (uint64_t round = 0; !stop.load(std::memory_order_relaxed); ++round) {
+        children.Add(1);
+        Go([round, &children] {
+          auto leaf = [] { Yield(); };
+          CanaryFrames(round * 17, static_cast<int>(round % 8), leaf);
+          children.Done();
+        });
+        births++;
+        if (round % 16 == 15) Sleep(absl::Microseconds(200));
+      }
+      children.Wait();
+      wg.Done();
+    });
     // Explicit cycles back to back, besides the periodic ones.
     wg.Add(1);
     Go([&] {
       while (!stop.load(std::memory_order_relaxed)) {
-        ASSERT_TRUE(gc::Collect().ok());
+        absl::StatusOr<gc::CycleStats> st = gc::Collect();
+        ASSERT_TRUE(st.ok()) << st.status();
+        deferred.shrinks_deferred += st->shrinks_deferred;
+        deferred.deferred_in_call += st->deferred_in_call;
+        deferred_in_call += st->deferred_in_call;
+        deferred.deferred_parking_on_chan += st->deferred_parking_on_chan;
+        deferred.deferred_waiting_for_gc += st->deferred_waiting_for_gc;
         explicit_cycles++;
         Sleep(absl::Microseconds(300));
       }
@@ -142,7 +208,8 @@ TEST_P(GcStressTest, CyclesEveryMillisecondWhileTracingNeverTouchALiveFrame) {
     Sleep(kRunFor);
     const absl::Time cap = absl::Now() + kRunCap - kRunFor;
     while ((explicit_cycles.load() < kMinExplicitCycles || trips.load() < kMinRoundTrips ||
-            calls.load() < kMinBlockingCalls) &&
+            calls.load() < kMinBlockingCalls || spun.load() < kMinSpins ||
+            births.load() < kMinSpawned || deferred_in_call.load() < 1) &&
            absl::Now() < cap) {
       Sleep(absl::Milliseconds(50));
     }
@@ -151,22 +218,38 @@ TEST_P(GcStressTest, CyclesEveryMillisecondWhileTracingNeverTouchALiveFrame) {
     cycles = gc::CyclesCompleted() - cycles_before;
     round_trips = trips.load();
     blocking_calls = calls.load();
+    spins = spun.load();
+    spawned = births.load();
     ASSERT_TRUE(trace::Stop().ok());
   });
   TraceResult tr = testing_internal::ReadAndValidate(path, testing_internal::KeepEvents::kCountsOnly);
   unlink(path.c_str());
+  const uint64_t preempted = runtime_internal::ReadPreemptStats().preempted - preempted_before;
   std::printf("procs %d: %lu cycles (%ld explicit), %ld round trips, %ld blocking calls, %ld "
-              "frames checked, %ld StackShrink events, %ld events\n",
+              "spins, %ld goroutines spawned, %lu async preemptions, %ld frames checked, "
+              "%ld StackShrink events, %ld events; deferred shrinks %ld (in call %ld, parking "
+              "%ld, waiting for GC %ld)\n",
               GetParam(), static_cast<unsigned long>(cycles), static_cast<long>(explicit_cycles.load()),
               static_cast<long>(round_trips), static_cast<long>(blocking_calls),
-              static_cast<long>(g_checked.load()),
+              static_cast<long>(spins), static_cast<long>(spawned),
+              static_cast<unsigned long>(preempted), static_cast<long>(g_checked.load()),
               static_cast<long>(tr.Count(trace::kEvStackShrink)),
-              static_cast<long>(tr.event_count));
+              static_cast<long>(tr.event_count), static_cast<long>(deferred.shrinks_deferred),
+              static_cast<long>(deferred.deferred_in_call),
+              static_cast<long>(deferred.deferred_parking_on_chan),
+              static_cast<long>(deferred.deferred_waiting_for_gc));
   EXPECT_EQ(g_corrupt.load(), 0) << "a shrink released pages of a live frame";
   EXPECT_GE(explicit_cycles.load(), kMinExplicitCycles);
   EXPECT_GT(cycles, static_cast<uint64_t>(explicit_cycles.load()));  // periodic ones too
   EXPECT_GE(round_trips, kMinRoundTrips);
   EXPECT_GE(blocking_calls, kMinBlockingCalls);
+  EXPECT_GE(spins, kMinSpins);
+  EXPECT_GE(spawned, kMinSpawned);
+  // Refusals under concurrency: goroutines in blocking calls, and the collector's own stack
+  // (Waiting for GC while tracing) in every cycle. (Parking on a channel is a window of a
+  // few instructions; gc_test shows it deterministically.)
+  EXPECT_GE(deferred.deferred_in_call, 1);
+  EXPECT_GE(deferred.deferred_waiting_for_gc, explicit_cycles.load());
   EXPECT_GE(tr.Count(trace::kEvGCBegin), 10);
   EXPECT_GE(tr.Count(trace::kEvGCEnd), tr.Count(trace::kEvGCBegin) - 1);
   EXPECT_GE(tr.Count(trace::kEvStackShrink), 1);

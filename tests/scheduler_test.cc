@@ -131,7 +131,11 @@ TEST_P(SchedulerTest, YieldingGoroutinesAllMakeProgress) {
         lo = std::min<int64_t>(lo, p.load());
         hi = std::max<int64_t>(hi, p.load());
       }
-      EXPECT_LE(hi - lo, 2) << "round-robin on one P should keep goroutines in step";
+      // Yield is round-robin on the local queue, which keeps the goroutines within 2 rounds
+      // of each other, except that a goroutine sysmon found running for a whole time slice
+      // (a slow or loaded machine) is preempted to the global queue (Go's gopreempt_m),
+      // which this P visits at least every 61 scheduling rounds.
+      EXPECT_LE(hi - lo, 2 + 61) << "round-robin on one P should keep goroutines in step";
     }
     YieldUntil(done, kG);
   }, Options());
