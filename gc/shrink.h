@@ -4,7 +4,7 @@
 // goroutine keeps its address range and a later touch commits fresh zero pages.
 //
 // Who may shrink: the owner of the stack only (DESIGN.md 3): the holder of the goroutine's
-// scan bit (the collector, with the world stopped), or the goroutine's own M on its
+// scan bit (the collector, while other goroutines run), or the goroutine's own M on its
 // scheduler stack while the goroutine is Running (the deferred shrink at a safe point).
 // When: only if IsShrinkStackSafe (runtime/g_status.h) says so; otherwise the collector
 // sets G::preempt_shrink (with a preemption request) and the goroutine shrinks itself at its next safe point, as Go's

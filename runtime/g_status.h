@@ -159,8 +159,10 @@ const char* TraceGoStatusString(TraceGoStatus status);
 // now (Go's isShrinkStackSafe; DESIGN.md 4 rule 4). False when g is in a blocking call
 // (Syscall), in the parking window of a channel operation (g->parking_on_chan), or — while
 // tracing is enabled — Waiting with a Waiting-for-GC reason (the tracer may be walking
-// its frames from the scheduler stack). goro preempts only at safe points, so Go's
-// asyncSafePoint case does not arise.
+// its frames from the scheduler stack). Go also refuses a G stopped at an asynchronous
+// safe point, because its shrink copies the stack; goro releases only what lies below the
+// interrupted SP less the red zone (StoppedFrameOf, StackReleaseEnd), so such a G may be
+// shrunk.
 // Preconditions: the caller holds g's scan bit or is g's own M.
 // Thread safety: as the precondition.
 bool IsShrinkStackSafe(const G* g, bool tracing_enabled);
@@ -181,12 +183,13 @@ struct SuspendGState {
 };
 
 // goro::SuspendG stops g at a safe point and takes ownership of its stack through the scan
-// bit (Go's suspendG, adapted to cooperative preemption). It loops until it owns g:
+// bit (Go's suspendG). It loops until it owns g:
 //   Dead -> returns {dead = true};
 //   Preempted -> CasGFromPreempted (this caller will ready it), then as Waiting;
 //   Runnable, Syscall, Waiting -> sets the scan bit, clears g's preempt requests, returns;
 //   Running -> briefly takes ScanRunning to post a request (g->preempt_stop and
-//     g->preempt), then waits (spin, then sched_yield) for g to reach a safe point;
+//     g->preempt), signals g's M (PreemptM, runtime/preempt.h; again every 200 us), and
+//     waits (spin, then sched_yield) for g to stop at a safe point or in the handler;
 //   another holder's scan bit -> waits.
 // The G's side, which the scheduler must implement at every safe point: when
 // g->preempt_stop is set, switch to the M's scheduler stack (saving g's context), then
@@ -194,7 +197,9 @@ struct SuspendGState {
 //   drop g from the M and emit the trace event (GoBlock, reason "preempted");
 //   CasFromGScanStatus(g, kGScanPreempted, kGPreempted);
 // and schedule another G. (When only g->preempt is set, yield: Running -> Runnable.)
-// A G that never reaches a safe point makes SuspendG wait forever.
+// The preemption handler does the same for a G it stops (with g's context being the
+// interrupted registers). With asynchronous preemption off (asyncpreemptoff=1, TSan), a G
+// that never reaches a safe point makes SuspendG wait until it does.
 // Preconditions: the caller is not itself a Running goroutine (fatal: it must first move
 // itself to Waiting with CasGToWaitingForGC, or run on a thread with no current G), so
 // that two suspenders cannot deadlock each other. Call ResumeG with the result.

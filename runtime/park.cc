@@ -15,38 +15,37 @@ namespace goro::runtime_internal {
 
 namespace {
 
-// Lowers the no-preemption depth once a switch to the scheduler stack has come back. Out of
-// line so that the thread-local's address is computed afresh: the goroutine may now run on
-// another thread than the one that raised it.
+// Lowers the no-preemption depth Execute raised for the way back (sanitizer builds,
+// kDepthAcrossResume). Out of line so that the thread-local's address is computed afresh:
+// the goroutine may now run on another thread than the one that switched away.
 __attribute__((noipa)) void LowerDepthAfterSwitch() { base_internal::NoPreemptExit(); }
 
-// The switch to the scheduler stack, with the no-preemption depth already raised by the
-// caller before it wrote its request into the M: the preemption handler must not stop the
-// G between the request and the switch (it would overwrite M::action), nor in the switch
-// itself. HandleAction lowers the depth on the scheduler stack; Execute raises it again
-// for the way back, and it is lowered here.
-void SwitchWithDepthRaised(M* m, MAction action) {
+// Leaves `action` in the M and switches to its scheduler stack. From the store of the
+// request until HandleAction has taken it, M::action is not kNone, and the preemption
+// handler refuses to stop the goroutine (it would overwrite the request); the swap itself
+// is refused by PC. Fields the request uses (park_reason, sched_fn, ...) are written before
+// it and nothing else writes them, so a preemption before the store leaves them intact.
+void SwitchWithRequest(M* m, MAction action) {
   G* g = CurrentG();
   m->action = action;
+  // For the handler on this thread: the request is in memory before the swap begins.
+  std::atomic_signal_fence(std::memory_order_seq_cst);
   SwitchContext(&g->context, &m->g0);
-  LowerDepthAfterSwitch();
+  if constexpr (kDepthAcrossResume) LowerDepthAfterSwitch();
 }
 
-// SafePoint's slow path: a request is pending. The depth is raised before the requests
-// are read again, so that the handler cannot honour one of them in between (a suspender
-// it served could otherwise be followed by a second, unrequested Preempted park).
+// SafePoint's slow path: a request is pending. (If the preemption handler honours a
+// request between the check and the switch, the switch finds it gone: HandleAction treats a
+// preempt-park whose request was withdrawn as a no-op.)
 ABSL_ATTRIBUTE_NOINLINE void SafePointSlow(G* g, Sched* s) {
-  base_internal::NoPreemptEnter();
   if (g->preempt_stop.load(std::memory_order_relaxed)) {
-    SwitchWithDepthRaised(CurrentM(), MAction::kPreemptPark);
+    SwitchWithRequest(CurrentM(), MAction::kPreemptPark);
     return;
   }
   if (g->preempt.load(std::memory_order_relaxed) ||
       s->gcwaiting.load(std::memory_order_relaxed)) {
     g->preempt.store(false, std::memory_order_relaxed);
-    SwitchWithDepthRaised(CurrentM(), MAction::kPreempt);
-  } else {
-    base_internal::NoPreemptExit();
+    SwitchWithRequest(CurrentM(), MAction::kPreempt);
   }
   if (s->shutting_down.load(std::memory_order_relaxed)) {
     // The program is over: this goroutine never runs again (as when a Go program exits).
@@ -56,18 +55,14 @@ ABSL_ATTRIBUTE_NOINLINE void SafePointSlow(G* g, Sched* s) {
 
 }  // namespace
 
-void SwitchToScheduler(MAction action) {
-  base_internal::NoPreemptEnter();
-  SwitchWithDepthRaised(CurrentM(), action);
-}
+void SwitchToScheduler(MAction action) { SwitchWithRequest(CurrentM(), action); }
 
 void Park(WaitReason reason, ParkCommit commit, void* arg) {
-  base_internal::NoPreemptEnter();
   M* m = CurrentM();
   m->park_reason = reason;
   m->park_commit = commit;
   m->park_arg = arg;
-  SwitchWithDepthRaised(m, MAction::kPark);
+  SwitchWithRequest(m, MAction::kPark);
 }
 
 void Yield() { SwitchToScheduler(MAction::kYield); }
@@ -85,11 +80,10 @@ void SafePoint() {
 }
 
 void CallOnSchedulerStack(void (*fn)(void*), void* arg) {
-  base_internal::NoPreemptEnter();
   M* m = CurrentM();
   m->sched_fn = fn;
   m->sched_arg = arg;
-  SwitchWithDepthRaised(m, MAction::kCallOnSchedStack);
+  SwitchWithRequest(m, MAction::kCallOnSchedStack);
 }
 
 namespace {

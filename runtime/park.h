@@ -6,10 +6,20 @@
 #ifndef GORO_RUNTIME_PARK_H_
 #define GORO_RUNTIME_PARK_H_
 
+#include "runtime/arch/sanitizer.h"
 #include "runtime/g.h"
 #include "runtime/wait_reason.h"
 
 namespace goro::runtime_internal {
+
+// runtime_internal::kDepthAcrossResume says whether the switch from the scheduler stack to
+// a goroutine holds the no-preemption depth (base/no_preempt.h) until the goroutine's side
+// of the switch has returned. In sanitizer builds that side does sanitizer bookkeeping on
+// the goroutine's stack after the swap, which the handler must not interrupt; in plain
+// builds the swap is one assembly function whose code the handler refuses by PC, and the
+// resume costs nothing. (The switch *to* the scheduler stack is covered by M::action: from
+// the store of the request until HandleAction takes it, the handler refuses.)
+inline constexpr bool kDepthAcrossResume = GORO_ASAN || GORO_TSAN;
 
 // runtime_internal::ParkCommit runs on the M's scheduler stack after the parking G has
 // moved to Waiting (Go's unlockf). Typically it releases the lock that protects the wait

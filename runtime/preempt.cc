@@ -51,6 +51,7 @@
 #include "runtime/arch/sanitizer.h"
 #include "runtime/arch/signal_context.h"
 #include "runtime/g_status.h"
+#include "runtime/park.h"
 #include "runtime/sched.h"
 #include "runtime/settings.h"
 
@@ -134,8 +135,6 @@ void AsyncPreempt(Sched* s, M* m, G* g, const arch_internal::InterruptedRegister
   }
   m->async_preempts.fetch_add(1, std::memory_order_relaxed);
   g_preempted.fetch_add(1, std::memory_order_relaxed);
-  // The switch path's depth (park.h): HandleAction lowers it on the scheduler stack.
-  base_internal::NoPreemptEnter();
   if (g->preempt_stop.load(std::memory_order_relaxed)) {
     m->action = MAction::kPreemptPark;  // Go's preemptPark
   } else {
@@ -143,8 +142,8 @@ void AsyncPreempt(Sched* s, M* m, G* g, const arch_internal::InterruptedRegister
     m->action = MAction::kPreempt;  // Go's gopreempt_m
   }
   SwitchContext(&g->context, &m->g0);
-  // g runs again, on this thread: Execute raised the depth for the switch back.
-  base_internal::NoPreemptExit();
+  // g runs again, on this thread.
+  if constexpr (kDepthAcrossResume) base_internal::NoPreemptExit();
   g->async_preempted = false;
   if (lock_here) {
     g->lockedm = nullptr;
@@ -156,6 +155,9 @@ void AsyncPreempt(Sched* s, M* m, G* g, const arch_internal::InterruptedRegister
 void MaybePreempt(M* m, void* ucontext) {
   if (debug::asyncpreemptoff.Get()) return;
   if (base_internal::NoPreemptDepth() != 0) return;
+  // The goroutine has left a request in its M and is switching to the scheduler stack
+  // (park.cc, SwitchWithRequest).
+  if (*static_cast<volatile MAction*>(&m->action) != MAction::kNone) return;
   Sched* s = sched();
   if (s == nullptr) return;
   G* g = m->curg.load(std::memory_order_relaxed);
@@ -170,6 +172,11 @@ void MaybePreempt(M* m, void* ucontext) {
   const arch_internal::InterruptedRegisters r = arch_internal::ReadInterruptedRegisters(ucontext);
   if (r.sp <= g->stack->lo() || r.sp > g->stack->hi()) return;
   if (!InMainText(r.pc)) return;
+  // Inside the swap the stack pointer already points at the goroutine's stack while the
+  // registers are not yet restored.
+  const auto swap_lo = reinterpret_cast<uintptr_t>(&goro_arch_swap_context);
+  const auto swap_hi = reinterpret_cast<uintptr_t>(goro_arch_swap_context_end);
+  if (r.pc - swap_lo < swap_hi - swap_lo) return;
   bool took_slot = false;
   if (!stop) {
     const bool other_work = !p->runq.Empty() || s->runq_size.load(std::memory_order_relaxed) > 0;

@@ -7,7 +7,8 @@
 //   G   a goroutine (g.h);  M  an OS thread running Gs, with a scheduler stack (m.h);
 //   P   the right to run Gs, with a local run queue (p.h);
 //   safe point  a place where a G can be stopped: park, yield, channel and sync
-//       operations, spawn, blocking-call boundaries (goro preempts cooperatively);
+//       operations, spawn, blocking-call boundaries; elsewhere a G is stopped by the
+//       preemption signal (preempt.h);
 //   STW stop-the-world: every P stopped at a safe point or in a blocking call;
 //   scan bit  the status-word bit whose holder owns a G's stack (g_status.h).
 // docs/scheduler.md has the long form.

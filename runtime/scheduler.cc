@@ -10,8 +10,9 @@
 //
 // Idle Ms park on a futex note; an idle M also sleeps until the earliest timer. Sysmon
 // (sysmon.cc) hands the P of a long blocking call to another M and asks long-running Gs to
-// yield at their next safe point. Preemption is cooperative: a G that never reaches a safe
-// point delays stop-the-world (schedtrace shows it).
+// yield at their next safe point, signalling the M of one that does not reach it
+// (runtime/preempt.cc stops it in the signal handler, keeps it on its thread, and this file's
+// StopLockedM/StartLockedM hand its P around meanwhile).
 //
 // Rejected: one global queue with a lock (contention at every switch); OS-thread parking
 // inside channel code (a blocked goroutine must not block its M); switching G to G
@@ -379,9 +380,9 @@ void Execute(M* m, G* g, bool resume, bool inherit_time) {
   }
   errno = g->saved_errno;
   SwapExceptionState(&g->exception_state);
-  // The switch path is never preempted (base/no_preempt.h): the G lowers the depth once
-  // its side of the switch has returned (park.cc, preempt.cc, GoroutineEntry).
-  base_internal::NoPreemptEnter();
+  // Sanitizer builds hold the depth until the G's side of the switch has returned
+  // (park.h, kDepthAcrossResume); plain builds' swap is refused by PC.
+  if constexpr (kDepthAcrossResume) base_internal::NoPreemptEnter();
   SwitchContext(&m->g0, &g->context);
   SwapExceptionState(&g->exception_state);
   g->saved_errno = errno;
@@ -425,9 +426,6 @@ struct Next {
 
 // Carries out the request g left when it switched to the scheduler stack.
 Next HandleAction(Sched* s, M* m, G* g) {
-  // The G raised the no-preemption depth before it wrote its request (park.cc); the request
-  // is taken now.
-  base_internal::NoPreemptExit();
   MAction action = m->action;
   m->action = MAction::kNone;
   // Every switch to the scheduler stack is a safe point: a shrink the collector deferred
@@ -512,6 +510,9 @@ Next HandleAction(Sched* s, M* m, G* g) {
       return {};
     }
     case MAction::kPreemptPark: {
+      // A request the preemption handler honoured between SafePoint's check and the switch
+      // is gone (the suspender took the G and cleared it): nothing to stop for.
+      if (!g->preempt_stop.load(std::memory_order_relaxed)) return {g, true};
       trace::internal::EventBracket t;
       CasGToPreemptScan(g, kGRunning, kGScanPreempted);
       // Written while holding the scan bit, so it comes before any SuspendG's unblock.
@@ -637,8 +638,8 @@ void* MStart(void* arg) {
 
 // First frame of every goroutine.
 void GoroutineEntry(void* arg) {
-  // The first switch to a new G ends here: lower the depth Execute raised for it.
-  base_internal::NoPreemptExit();
+  // The first switch to a new G ends here (park.h, kDepthAcrossResume).
+  if constexpr (kDepthAcrossResume) base_internal::NoPreemptExit();
   G* g = static_cast<G*>(arg);
   try {
     g->start_fn(g->start_arg);
@@ -653,18 +654,18 @@ void GoroutineEntry(void* arg) {
   } catch (...) {
     GORO_FATAL("goroutine ", g->id, " ended with an uncaught exception of unknown type");
   }
-  base_internal::NoPreemptEnter();  // the switch path's depth, lowered by HandleAction
   M* m = CurrentM();
-  m->action = MAction::kExit;
+  m->action = MAction::kExit;  // from here the preemption handler refuses (park.cc)
   SwitchContextFinal(&g->context, &m->g0);
 }
 
 }  // namespace
 
+// Preemption: between claiming the spinning slot and starting the M, a stopped goroutine
+// would leave every other WakeP believing an M is already looking for work. Every caller
+// that runs on a goroutine's stack (Ready, NewProc) holds the no-preemption depth; the
+// others run on a scheduler stack, where the handler never stops a thread.
 void WakeP() {
-  // Between claiming the spinning slot and starting the M, a stopped goroutine would leave
-  // every other WakeP believing an M is already looking for work.
-  base_internal::NoPreemptScope no_preempt;
   Sched* s = sched();
   if (s->npidle.load(std::memory_order_relaxed) == 0) return;
   int32_t zero = 0;

@@ -22,8 +22,8 @@ enum class STWReason : uint8_t {
 // stop-the-world token (a second stopper yields until the first calls StartTheWorld),
 // moves itself Running -> Waiting-for-GC (reason kStoppingTheWorld) so that a concurrent
 // SuspendG never waits for it, stops the Ps from its M's scheduler stack, and returns
-// Running with the world stopped and its own P held. Goroutines that never reach a safe
-// point delay it (preemption is cooperative).
+// Running with the world stopped and its own P held. A goroutine that does not reach a safe
+// point is stopped by the preemption signal (runtime/preempt.h), unless that is off.
 // While tracing, the stop is bracketed by STWBegin(reason) and STWEnd events.
 // Thread safety: any goroutine; stoppers are serialised.
 void StopTheWorld(STWReason reason);

@@ -121,6 +121,8 @@ extern "C" {
 // state on its stack, stores the stack pointer to *save_sp, and resumes the context whose
 // saved stack pointer is load_sp.
 void goro_arch_swap_context(void** save_sp, void* load_sp);
+// The first address after goro_arch_swap_context's code (a label, not a function).
+extern const char goro_arch_swap_context_end[];
 // Per-architecture first frame of every new context (trampoline_<arch>.cc).
 [[noreturn]] void goro_arch_trampoline(goro::ContextEntry entry, void* arg);
 }

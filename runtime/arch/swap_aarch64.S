@@ -55,7 +55,11 @@ goro_arch_swap_context:
   mov x0, x19
   mov x1, x20
   ret
-  .size goro_arch_swap_context, .-goro_arch_swap_context
+  // The end of the swap, for the preemption handler (runtime/preempt.cc), which never
+  // stops a thread between the two stack pointers.
+  .globl goro_arch_swap_context_end
+goro_arch_swap_context_end:
+  .size goro_arch_swap_context, goro_arch_swap_context_end-goro_arch_swap_context
 
 #endif  // __aarch64__
 

@@ -58,7 +58,11 @@ goro_arch_swap_context:
   movq %r13, %rsi
   popq %r8
   jmpq *%r8
-  .size goro_arch_swap_context, .-goro_arch_swap_context
+  // The end of the swap, for the preemption handler (runtime/preempt.cc), which never
+  // stops a thread between the two stack pointers.
+  .globl goro_arch_swap_context_end
+goro_arch_swap_context_end:
+  .size goro_arch_swap_context, goro_arch_swap_context_end-goro_arch_swap_context
 
 #endif  // __x86_64__
 
