@@ -1,11 +1,12 @@
 // The collector's costs (issue 5's goals):
 //
-//   BM_GC_Pause/<n>          stop-the-world pause of one cycle with n parked goroutines and
-//                            nothing to shrink (stop, suspend, scan, resume, restart), and
-//                            that pause per goroutine
+//   BM_GC_Pause/<n>          one cycle with n parked goroutines and nothing to shrink: its
+//                            longer stop-the-world pause, the time waiting for Ps to stop,
+//                            and the whole cycle (both pauses and the concurrent phase that
+//                            suspends, scans and resumes every goroutine) per goroutine
 //   BM_GC_ScanShrink/10000   one cycle after 10,000 goroutines each recursed ~48 KiB and
-//                            parked again: pause per goroutine with every stack shrunk, RSS
-//                            before and after, RSS reclaimed
+//                            parked again: the cycle per goroutine with every stack shrunk,
+//                            RSS before and after, RSS reclaimed
 //   BM_GC_ReleaseFloor       the kernel's share of such a shrink, measured before any goro
 //                            thread exists: one mincore + madvise(MADV_DONTNEED) of 48 KiB
 //                            of touched pages per 64 KiB region, 10,000 regions
@@ -86,13 +87,14 @@ void PauseWith(int n) {
           if (!st.ok()) std::abort();
           pause_us.push_back(absl::ToDoubleMicroseconds(st->stw_pause));
           stop_us.push_back(absl::ToDoubleMicroseconds(st->stop_wait));
-          per_g_ns.push_back(absl::ToDoubleNanoseconds(st->stw_pause) /
-                             static_cast<double>(st->goroutines_scanned));
+          per_g_ns.push_back(
+              absl::ToDoubleNanoseconds(st->pause_begin + st->concurrent + st->pause_end) /
+              static_cast<double>(st->goroutines_scanned));
         }
         const std::string name = absl::StrCat("BM_GC_Pause/", n);
         Emit(name, "stw_pause", pause_us, "us");
         Emit(name, "stop_wait", stop_us, "us");
-        Emit(name, "pause_per_goroutine", per_g_ns, "ns");
+        Emit(name, "cycle_per_goroutine", per_g_ns, "ns");
         release.Close();
       },
       options);
@@ -127,15 +129,16 @@ void ScanShrink() {
       absl::StatusOr<goro::gc::CycleStats> st = goro::gc::Collect();
       if (!st.ok()) std::abort();
       const int64_t rss_after = goro_bench::ResidentBytes();
-      per_g_ns.push_back(absl::ToDoubleNanoseconds(st->stw_pause) /
-                         static_cast<double>(st->goroutines_scanned));
+      per_g_ns.push_back(
+          absl::ToDoubleNanoseconds(st->pause_begin + st->concurrent + st->pause_end) /
+          static_cast<double>(st->goroutines_scanned));
       before_mib.push_back(static_cast<double>(rss_before) / (1 << 20));
       after_mib.push_back(static_cast<double>(rss_after) / (1 << 20));
       reclaimed_mib.push_back(static_cast<double>(rss_before - rss_after) / (1 << 20));
       shrinks.push_back(static_cast<double>(st->shrinks));
     }
     const std::string name = absl::StrCat("BM_GC_ScanShrink/", kGoroutines);
-    Emit(name, "pause_per_goroutine", per_g_ns, "ns");
+    Emit(name, "cycle_per_goroutine", per_g_ns, "ns");
     Emit(name, "rss_before", before_mib, "MiB");
     Emit(name, "rss_after", after_mib, "MiB");
     Emit(name, "rss_reclaimed", reclaimed_mib, "MiB");

@@ -28,7 +28,7 @@
 //     points only cooperatively). In a program that links goro statically the runtime
 //     itself lies in that module: the no-preemption depth is what keeps it out.
 // A time-slice request is declined when nothing else is waiting to run on any queue (the
-// goroutine would only be rescheduled) and past kMaxAsyncParkedForTimeSlice; the time
+// goroutine would only be rescheduled) and past MaxAsyncParkedForTimeSlice(); the time
 // slice then starts again.
 //
 // Rejected: running the scheduler inside the handler on the signal stack (it would share
@@ -79,6 +79,8 @@ std::atomic<uint64_t> g_signals_sent{0};
 std::atomic<uint64_t> g_handler_runs{0};
 std::atomic<uint64_t> g_preempted{0};
 std::atomic<uint64_t> g_declined_slice{0};
+// Atomic (relaxed): the cap of MaxAsyncParkedForTimeSlice.
+std::atomic<int32_t> g_time_slice_cap{kDefaultMaxAsyncParkedForTimeSlice};
 
 int CollectMainText(struct dl_phdr_info* info, size_t, void*) {
   // The first module dl_iterate_phdr reports is the main program.
@@ -101,7 +103,8 @@ bool InMainText(uintptr_t pc) {
 // Reserves one of the time-slice places under the cap.
 bool TakeTimeSliceSlot(Sched* s) {
   int32_t n = s->nm_async_parked.load(std::memory_order_relaxed);
-  while (n < kMaxAsyncParkedForTimeSlice) {
+  const int32_t cap = g_time_slice_cap.load(std::memory_order_relaxed);
+  while (n < cap) {
     if (s->nm_async_parked.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
       return true;
     }
@@ -191,18 +194,19 @@ void MaybePreempt(M* m, void* ucontext) {
 
 void OnPreemptSignal(int sig, siginfo_t* info, void* ucontext) {
   const int saved_errno = errno;
+  // The program's own handler first: a preemption may keep this thread here for a while.
+  if ((g_previous.sa_flags & SA_SIGINFO) != 0) {
+    if (g_previous.sa_sigaction != nullptr) g_previous.sa_sigaction(sig, info, ucontext);
+  } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN &&
+             g_previous.sa_handler != nullptr) {
+    g_previous.sa_handler(sig);
+  }
   if (M* m = CurrentM(); m != nullptr) {
     // Acknowledge first (Go's doSigPreempt): a later request may signal again.
     m->preempt_signal_pending.store(false, std::memory_order_relaxed);
     m->preempt_signals.fetch_add(1, std::memory_order_relaxed);
     g_handler_runs.fetch_add(1, std::memory_order_relaxed);
     MaybePreempt(m, ucontext);
-  }
-  if ((g_previous.sa_flags & SA_SIGINFO) != 0) {
-    if (g_previous.sa_sigaction != nullptr) g_previous.sa_sigaction(sig, info, ucontext);
-  } else if (g_previous.sa_handler != SIG_DFL && g_previous.sa_handler != SIG_IGN &&
-             g_previous.sa_handler != nullptr) {
-    g_previous.sa_handler(sig);
   }
   errno = saved_errno;
 }
@@ -211,7 +215,8 @@ void OnPreemptSignal(int sig, siginfo_t* info, void* ucontext) {
 
 void InstallPreemptHandler() {
 #if GORO_TSAN
-  return;
+  (void)&OnPreemptSignal;  // built, never installed
+  (void)&CollectMainText;
 #else
   static const bool installed = [] {
     dl_iterate_phdr(CollectMainText, nullptr);
@@ -228,6 +233,12 @@ void InstallPreemptHandler() {
   }();
   (void)installed;
 #endif
+}
+
+int32_t MaxAsyncParkedForTimeSlice() { return g_time_slice_cap.load(std::memory_order_relaxed); }
+
+void SetMaxAsyncParkedForTimeSliceForTest(int32_t cap) {
+  g_time_slice_cap.store(cap, std::memory_order_relaxed);
 }
 
 bool AsyncPreemptAvailable() { return g_installed.load(std::memory_order_acquire); }

@@ -21,12 +21,23 @@ namespace goro::runtime_internal {
 // is still called for every delivery).
 inline constexpr int kPreemptSignal = SIGURG;
 
-// runtime_internal::kMaxAsyncParkedForTimeSlice caps the threads that wait in the handler
-// because their goroutine used up its time slice (each such goroutine keeps its thread
-// until it runs again). Past the cap a time-slice request is declined and the goroutine
-// keeps running; requests from stop-the-world and from suspenders are always honoured
+// runtime_internal::kDefaultMaxAsyncParkedForTimeSlice is the default cap on the threads
+// that wait in the handler because their goroutine used up its time slice (each such
+// goroutine keeps its thread until it runs again): Go's limit on threads, 10,000, is where
+// it dies; goro stays well below it and below vm.max_map_count (a thread costs 4
+// mappings). Past the cap a time-slice request is declined and the goroutine keeps running
+// (so with more CPU-bound goroutines than that, the ones running keep their Ps until they
+// reach a safe point); requests from stop-the-world and from suspenders are always honoured
 // (they are short: the goroutine is resumed as soon as the suspender is done).
-inline constexpr int32_t kMaxAsyncParkedForTimeSlice = 64;
+inline constexpr int32_t kDefaultMaxAsyncParkedForTimeSlice = 1000;
+
+// runtime_internal::MaxAsyncParkedForTimeSlice returns the cap in force.
+// Thread safety: thread-safe (one relaxed load).
+int32_t MaxAsyncParkedForTimeSlice();
+
+// runtime_internal::SetMaxAsyncParkedForTimeSliceForTest changes the cap (tests reach it
+// with a few goroutines instead of a thousand). Thread safety: thread-safe.
+void SetMaxAsyncParkedForTimeSliceForTest(int32_t cap);
 
 // runtime_internal::InstallPreemptHandler installs the process-wide handler for
 // kPreemptSignal (SA_SIGINFO | SA_ONSTACK | SA_RESTART, every signal blocked while it

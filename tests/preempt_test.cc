@@ -11,10 +11,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/time/clock.h"
@@ -245,6 +247,51 @@ TEST_P(PreemptTest, AsyncPreemptOffLeavesLoopsRunning) {
     EXPECT_EQ(Preempted(), before);
     ASSERT_TRUE(registry.Set("asyncpreemptoff", "0", "test").ok());
   });
+}
+
+// More CPU-bound goroutines than the cap on threads waiting for a time slice (lowered to 4
+// here): each one preempted keeps its thread, but no more than the cap do at once, so the
+// number of threads stays bounded however many goroutines spin. At the cap the running
+// loops keep their Ps, which starves every other goroutine until they end: the loops end by
+// themselves after 300 ms, and a plain thread samples the counts meanwhile.
+TEST_P(PreemptTest, ThreadsWaitingForATimeSliceAreBounded) {
+  const int procs = GetParam();
+  constexpr int32_t kCap = 4;
+  constexpr int kSpinners = 3 * kCap;
+  runtime_internal::SetMaxAsyncParkedForTimeSliceForTest(kCap);
+  std::atomic<int32_t> most_parked{0};
+  std::atomic<size_t> most_ms{0};
+  RunGoroutines(procs, [&] {
+    runtime_internal::Sched* s = runtime_internal::sched();
+    std::atomic<bool> sampling{true};
+    std::thread sampler([&] {
+      while (sampling.load()) {
+        most_parked.store(std::max(most_parked.load(), s->nm_async_parked.load()));
+        base_internal::OsMutexLock lock(&s->allm_mu);
+        most_ms.store(std::max(most_ms.load(), s->allm.size()));
+      }
+    });
+    WaitGroup wg;
+    wg.Add(kSpinners);
+    for (int i = 0; i < kSpinners; ++i) {
+      Go([&] {
+        const int64_t end = absl::GetCurrentTimeNanos() + 300 * 1000 * 1000;
+        volatile uint64_t x = 1;
+        while (absl::GetCurrentTimeNanos() < end) x = x * 3 + 1;
+        wg.Done();
+      });
+    }
+    wg.Wait();
+    sampling.store(false);
+    sampler.join();
+  });
+  runtime_internal::SetMaxAsyncParkedForTimeSliceForTest(
+      runtime_internal::kDefaultMaxAsyncParkedForTimeSlice);
+  // The cap was reached and never passed (no stop-the-world or scan runs here).
+  EXPECT_EQ(most_parked.load(), kCap);
+  // Waiting threads, plus the threads running the Ps, plus the idle ones left over from
+  // hand-offs, plus a few.
+  EXPECT_LE(most_ms.load(), static_cast<size_t>(kCap + 3 * procs + 4));
 }
 
 INSTANTIATE_TEST_SUITE_P(Procs, PreemptTest, ::testing::Values(1, 2, 4), ProcsName);

@@ -113,9 +113,13 @@ TEST_P(SchedulerTest, YieldingGoroutinesAllMakeProgress) {
   constexpr int kRounds = 2000;
   std::vector<std::atomic<int64_t>> progress(kG);
   std::atomic<int64_t> done{0};
+  std::atomic<bool> start{false};
   goro::Run([&] {
     for (int i = 0; i < kG; ++i) {
       goro::Go([&, i] {
+        // Count from when all have been spawned: a spawner preempted half-way (a slow
+        // build's first spawns can take a whole time slice) must not skew the rounds.
+        while (!start.load()) goro::Yield();
         for (int r = 0; r < kRounds; ++r) {
           progress[static_cast<size_t>(i)].fetch_add(1, std::memory_order_relaxed);
           goro::Yield();
@@ -123,6 +127,7 @@ TEST_P(SchedulerTest, YieldingGoroutinesAllMakeProgress) {
         done.fetch_add(1, std::memory_order_release);
       });
     }
+    start.store(true);
     // While the others run, no goroutine may fall far behind on one P.
     if (GetParam() == 1) {
       for (int r = 0; r < 200; ++r) goro::Yield();
