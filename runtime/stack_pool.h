@@ -27,11 +27,18 @@ struct StackPoolOptions {
   // the mode is kOff). At least one page.
   size_t guard_bytes = 16 * 1024;
   StackGuardMode guard_mode = StackGuardMode::kAuto;
-  // Target virtual size of one slab (one mmap); a slab holds at least one stack.
+  // Target virtual size of one slab (one mmap). A slab holds at least kMinStacksPerSlab
+  // stacks, so it grows beyond this with large stacks: the number of slabs (each one
+  // kernel mapping and one slot of the overflow handler's registry, kMaxStackSlabs) per
+  // goroutine stays the same whatever stack_bytes is.
   size_t slab_bytes = 64 * 1024 * 1024;
   // Bytes at the top of a freed stack that stay committed (the "hot" top reused next).
   size_t hot_bytes = 16 * 1024;
 };
+
+// goro::kMinStacksPerSlab is the fewest stacks a slab holds (see slab_bytes). With the
+// overflow handler's 8192-slab registry it allows 2M stacks, whatever their size.
+inline constexpr size_t kMinStacksPerSlab = 256;
 
 // goro::StackPoolStats is a snapshot of a pool's counters; each is read with one relaxed
 // load, so a snapshot is cheap but not atomic as a whole.
