@@ -16,6 +16,7 @@
 #include "base/fatal.h"
 #include "debugvars/registry.h"
 #include "runtime/g_status.h"
+#include "runtime/misuse.h"
 #include "runtime/park.h"
 #include "runtime/settings.h"
 #include "runtime/stack_guard.h"
@@ -166,11 +167,13 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
 }  // namespace runtime_internal
 
 void Yield() {
+  runtime_internal::RequireGoroutine("goro::Yield");
   runtime_internal::SafePoint();
   runtime_internal::Yield();
 }
 
 void Sleep(absl::Duration d) {
+  runtime_internal::RequireGoroutine("goro::Sleep");
   runtime_internal::SafePoint();
   if (d <= absl::ZeroDuration()) return;
   runtime_internal::Timer t;

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "runtime/misuse.h"
 #include "runtime/scheduler.h"
 
 namespace goro {
@@ -68,12 +69,16 @@ void Go(F&& f) {
 
 // goro::Yield lets other goroutines run (Go's runtime.Gosched): the caller goes to the
 // back of its P's run queue.
-// Precondition: called from a goroutine. Thread safety: the calling goroutine.
+// Precondition: called from a goroutine; from any other thread it is fatal ("goro:
+// goro::Yield called from a thread that is not running a goroutine").
+// Thread safety: the calling goroutine.
 void Yield();
 
 // goro::Sleep parks the calling goroutine for at least `d` (Go's time.Sleep); d <= 0 only
 // yields at a safe point.
-// Precondition: called from a goroutine. Thread safety: the calling goroutine.
+// Precondition: called from a goroutine; from any other thread it is fatal, whatever d is
+// ("goro: goro::Sleep called from a thread that is not running a goroutine").
+// Thread safety: the calling goroutine.
 void Sleep(absl::Duration d);
 
 // goro::CurrentId returns the calling goroutine's id (main is 1), or 0 outside one.
@@ -88,10 +93,13 @@ inline int64_t CurrentId() { return runtime_internal::CurrentGoroutineId(); }
 // every call that can park or migrate (this one, Yield, Sleep, channel operations): do not
 // keep a pointer to a thread_local (or to errno) across it; the safest is to read errno
 // inside f.
-// Precondition: called from a goroutine; f must not use goro's blocking primitives.
+// Precondition: called from a goroutine (fatal otherwise, before f runs: "goro:
+// goro::BlockingCall called from a thread that is not running a goroutine"); f must not
+// use goro's blocking primitives.
 // Thread safety: the calling goroutine.
 template <typename F>
 auto BlockingCall(F&& f) -> decltype(f()) {
+  runtime_internal::RequireGoroutine("goro::BlockingCall");
   runtime_internal::SafePoint();
   runtime_internal::EnterSyscall();
   // errno is not saved here: this template is inlined into the caller, and the compiler
