@@ -27,7 +27,12 @@ struct RunOptions {
   // Number of Ps (goroutines running in parallel). 0: $GOROMAXPROCS if set to a positive
   // integer, else the number of CPUs.
   int procs = 0;
-  // Reserved bytes per goroutine stack (committed as touched). 0: 256 KiB.
+  // Reserved bytes per goroutine stack (committed as touched). 0: 256 KiB, about 235
+  // nested frames of 1 KiB. A larger reserve commits no more stack memory, but each
+  // parked goroutine then costs more page-table memory (stride / 512 below 2 MiB, 4 KiB
+  // from 2 MiB up) and, with many goroutines, more spawn and collector time:
+  // docs/scheduler.md, "Stack reserve", has the measurements at 1M goroutines. A program
+  // with few goroutines that recurse deeply can ask for more (8 MiB is a thread's default).
   size_t stack_bytes = 0;
 };
 

@@ -21,7 +21,11 @@ namespace goro {
 // goro::StackPoolOptions configures a pool. Sizes are rounded up to whole pages.
 struct StackPoolOptions {
   // Usable bytes per stack (the reserved range; the kernel commits it as touched).
-  // At least 16 KiB. The GORODEBUG setting for the default comes later.
+  // At least 16 KiB. The GORODEBUG setting for the default comes later. Why the default is
+  // not larger: a stack's touched top needs a page-table page per 2 MiB of slab, so the
+  // page tables of many parked goroutines grow with the reserve up to 2 MiB (0.5 KiB per
+  // goroutine at 256 KiB, 2 KiB at 1 MiB, 4 KiB at 8 MiB), and so do spawn and collector
+  // times where TLB misses are expensive (docs/scheduler.md, "Stack reserve").
   size_t stack_bytes = 256 * 1024;
   // Bytes of guard region below each stack (present in every mode; made to fault unless
   // the mode is kOff). At least one page.
