@@ -15,7 +15,10 @@
 //     scanning or suspending it), and Waiting for a Waiting-for-GC reason (it is really
 //     running on its scheduler stack) or for "preempted" (a suspender will ready it) all
 //     mean alive.
-//   - A pending timer (Sleep) can ready a goroutine later: alive.
+//   - A pending timer (Sleep) can ready a goroutine later: alive. So can a timer that an
+//     M without a P has taken off the heap and not finished running (TimerHeap::running):
+//     its goroutine is still Waiting until the timer's function readies it, and the M may
+//     be descheduled in between for longer than two sysmon ticks on a loaded machine.
 //   - A thread goro did not start can call the any-thread operations (TrySend, Close,
 //     Unlock, Notify, WaitGroup::Add, Cond::Signal) at any time: alive. goro cannot know
 //     whether such a thread will, so it assumes it may (Go makes the same assumption for
@@ -169,8 +172,12 @@ bool DeadView(Sched* s, View* view) {
     ticks += p->schedtick.load(std::memory_order_relaxed);
     ticks += p->syscalltick.load(std::memory_order_relaxed);
   }
-  // A timer added while we were taking the lock.
-  if (s->timers.next.load(std::memory_order_acquire) != INT64_MAX) return false;
+  // A timer added while we were taking the lock, or one being run. Acquire: pairs with
+  // RunTimers' stores, so a timer that has finished is seen with its Ready.
+  if (s->timers.next.load(std::memory_order_acquire) != INT64_MAX ||
+      s->timers.running.load(std::memory_order_acquire) != 0) {
+    return false;
+  }
   base_internal::OsMutexLock glock(&s->allg_mu);
   int64_t blocked = 0;
   for (const G* g : s->allgs) {
@@ -198,6 +205,7 @@ void CheckDead(Sched* s) {
   // Cheap exits first: something runs, sleeps with a deadline, or is in a blocking call.
   if (!s->shutting_down.load(std::memory_order_relaxed) &&
       s->timers.next.load(std::memory_order_relaxed) == INT64_MAX &&
+      s->timers.running.load(std::memory_order_relaxed) == 0 &&
       s->npidle.load(std::memory_order_relaxed) == s->nprocs &&
       s->runq_size.load(std::memory_order_relaxed) == 0) {
     int64_t ms = 0;
