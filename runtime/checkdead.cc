@@ -160,7 +160,10 @@ bool Blocked(uint32_t status, WaitReason reason) {
 // reports and exits when it is dead twice in a row.
 bool DeadView(Sched* s, View* view) {
   base_internal::OsMutexLock lock(&s->mu);
-  if (s->shutting_down.load(std::memory_order_acquire) ||
+  // Relaxed loads: a P goes on or off the idle list (and npidle changes) only under mu,
+  // which we hold, so with every P on it their Idle statuses are stable; the flags only
+  // make us give up.
+  if (s->shutting_down.load(std::memory_order_relaxed) ||
       s->gcwaiting.load(std::memory_order_relaxed) ||
       s->stw_active.load(std::memory_order_relaxed) || s->runq_head != nullptr ||
       s->npidle.load(std::memory_order_relaxed) != s->nprocs) {
@@ -168,7 +171,7 @@ bool DeadView(Sched* s, View* view) {
   }
   uint64_t ticks = 0;
   for (const auto& p : s->allp) {
-    if (p->status.load(std::memory_order_acquire) != kPIdle || !p->runq.Empty()) return false;
+    if (p->status.load(std::memory_order_relaxed) != kPIdle || !p->runq.Empty()) return false;
     ticks += p->schedtick.load(std::memory_order_relaxed);
     ticks += p->syscalltick.load(std::memory_order_relaxed);
   }
@@ -179,6 +182,7 @@ bool DeadView(Sched* s, View* view) {
     return false;
   }
   base_internal::OsMutexLock glock(&s->allg_mu);
+  // ReadGStatus is an acquire load: a G seen Waiting comes with its wait reason and id.
   int64_t blocked = 0;
   for (const G* g : s->allgs) {
     const uint32_t status = ReadGStatus(g);

@@ -13,7 +13,7 @@ struct Sched;
 // runtime_internal::CheckDead looks once for a deadlock in `s`; sysmon calls it every tick.
 // The runtime is dead when, in one consistent view taken under the scheduler lock and the
 // allgs lock, every P is idle, the global run queue and every local one are empty, no
-// timer is pending, and every goroutine that is not Dead is Waiting for a reason other than
+// timer is pending or being run, and every goroutine that is not Dead is Waiting for a reason other than
 // a Waiting-for-GC one or "preempted"; and when no thread outside goro's own (its Ms,
 // sysmon, the tracer's advancer) exists that could wake a goroutine through the any-thread
 // operations (TrySend, Close, Unlock, Notify, ...). When two consecutive calls see such a
