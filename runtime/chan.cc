@@ -33,11 +33,11 @@
 #include "runtime/chan.h"
 
 #include <cstdint>
-#include <limits>
 #include <new>
 
 #include "base/fatal.h"
 #include "runtime/chan_core.h"
+#include "runtime/misuse.h"
 #include "runtime/park.h"
 #include "runtime/sched.h"
 #include "runtime/scheduler.h"
@@ -246,14 +246,25 @@ void RecvFromWaiterLocked(ChanCore* c, Sudog* sg, ElemDst dst, void (*unlock)(vo
 // --- The channel API ---
 
 ChanCore* NewChan(const ElemType* type, size_t capacity) {
-  if (type->size != 0 && capacity > std::numeric_limits<size_t>::max() / 2 / type->size) {
-    GORO_FATAL("makechan: size out of range (capacity ", capacity, ", element size ",
-               type->size, ")");
+  // Go's makechan panics with "makechan: size out of range" when the buffer is over its
+  // largest allocation (maxAlloc, 2^48 bytes on 64-bit Linux). goro has no recover, so it
+  // is a fatal error here, like every Go panic goro reproduces; and so is a buffer under
+  // that limit that the allocator cannot provide, instead of a std::bad_alloc escaping the
+  // caller (an exception out of a goroutine would end the process anyway, with a vaguer
+  // message).
+  if (type->size != 0 && capacity > kMaxChanBufferBytes / type->size) {
+    GORO_FATAL("makechan: size out of range (capacity ", capacity, " of ", type->size,
+               "-byte elements is over the ", kMaxChanBufferBytes, "-byte limit)");
   }
   unsigned char* buf = nullptr;
+  const size_t bytes = capacity * type->size;
   if (capacity > 0) {
     buf = static_cast<unsigned char*>(
-        ::operator new(capacity * type->size, std::align_val_t(type->align)));
+        ::operator new(bytes, std::align_val_t(type->align), std::nothrow));
+    if (buf == nullptr) {
+      GORO_FATAL("makechan: size out of range (capacity ", capacity, " of ", type->size,
+                 "-byte elements: allocating ", bytes, " bytes failed)");
+    }
   }
   return new ChanCore(type, capacity, buf);
 }
@@ -284,6 +295,8 @@ void ChanUnref(ChanCore* c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 bool ChanSend(ChanCore* c, ElemSrc src, bool block) {
+  // Only Chan::Send blocks; TrySend may run on any thread.
+  if (block) RequireGoroutine("goro::Chan::Send");
   if (c == nullptr) {
     if (!block) return false;
     SafePoint();
@@ -325,6 +338,8 @@ bool ChanSend(ChanCore* c, ElemSrc src, bool block) {
 }
 
 RecvResult ChanRecv(ChanCore* c, ElemDst dst, bool block) {
+  // Only Chan::Receive blocks; TryReceive may run on any thread.
+  if (block) RequireGoroutine("goro::Chan::Receive");
   if (c == nullptr) {
     if (!block) return {false, false};
     SafePoint();

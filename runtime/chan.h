@@ -104,8 +104,13 @@ struct RecvResult {
 // runtime/chan_core.h. Reference-counted: NewChan returns one reference.
 class ChanCore;
 
+// runtime_internal::kMaxChanBufferBytes is the largest channel buffer (Go's maxAlloc on
+// 64-bit Linux, 2^48 bytes).
+inline constexpr size_t kMaxChanBufferBytes = size_t{1} << 48;
+
 // runtime_internal::NewChan allocates a channel of `type` elements with room for
-// `capacity` buffered elements (Go's makechan). Fatal if the buffer size overflows.
+// `capacity` buffered elements (Go's makechan). Fatal ("makechan: size out of range") if
+// the buffer is over kMaxChanBufferBytes or cannot be allocated.
 // Thread safety: thread-safe.
 ChanCore* NewChan(const ElemType* type, size_t capacity);
 
@@ -120,13 +125,15 @@ void ChanUnref(ChanCore* c);
 // when it cannot complete at once. Fatal on a closed channel, including one closed while
 // the sender waits. On true the core has moved (or copied) from src; on false src is
 // untouched.
-// Precondition: when `block`, called from a goroutine.
+// Precondition: when `block`, called from a goroutine (fatal otherwise, naming
+// goro::Chan::Send).
 // Thread safety: thread-safe.
 bool ChanSend(ChanCore* c, ElemSrc src, bool block);
 
 // runtime_internal::ChanRecv receives into `dst` (Go's chanrecv): see RecvResult. On a
 // closed, drained channel a live (non-raw) dst is assigned T() when T allows it.
-// Precondition: when `block`, called from a goroutine.
+// Precondition: when `block`, called from a goroutine (fatal otherwise, naming
+// goro::Chan::Receive).
 // Thread safety: thread-safe.
 RecvResult ChanRecv(ChanCore* c, ElemDst dst, bool block);
 
@@ -200,7 +207,9 @@ class Chan {
   Chan(N) noexcept {}  // NOLINT(google-explicit-constructor): like a null pointer.
 
   // goro::Chan<T>::Chan(capacity) makes a new channel with a buffer of `capacity`
-  // elements; 0 is unbuffered (Go's make(chan T, capacity)).
+  // elements; 0 is unbuffered (Go's make(chan T, capacity)). Fatal ("goro: makechan: size
+  // out of range") if the buffer would be over 2^48 bytes (Go's limit) or cannot be
+  // allocated; Go panics there, and goro's counterparts of Go's panics are fatal errors.
   // Thread safety: thread-safe.
   explicit Chan(size_t capacity)
       : core_(runtime_internal::NewChan(&runtime_internal::kElemType<T>, capacity)) {}
@@ -225,7 +234,10 @@ class Chan {
   // goro::Chan<T>::Send sends v (Go's `c <- v`), blocking until a receiver takes it
   // (unbuffered) or there is room in the buffer. On a nil channel it blocks forever
   // (wait reason "chan send (nil chan)"). Fatal if the channel is or becomes closed.
-  // Precondition: called from a goroutine.
+  // Precondition: called from a goroutine; from any other thread (a std::thread, a
+  // library's callback thread, or outside goro::Run) it is fatal, whether or not it would
+  // have blocked ("goro: goro::Chan::Send called from a thread that is not running a
+  // goroutine").
   // Thread safety: thread-safe.
   void Send(T v) const { runtime_internal::ChanSend(core_, {&v, false}, /*block=*/true); }
 
@@ -243,7 +255,7 @@ class Chan {
 
   // goro::Chan<T>::Receive waits for a value (Go's `v, ok := <-c`): returns it, or
   // nullopt once the channel is closed and drained. On a nil channel it blocks forever.
-  // Precondition: called from a goroutine.
+  // Precondition: called from a goroutine (fatal otherwise, as for Send).
   // Thread safety: thread-safe.
   std::optional<T> Receive() const {
     Slot slot;
@@ -256,7 +268,8 @@ class Chan {
   // goro::Chan<T>::Receive(out) waits for a value and move-assigns it to *out; returns
   // false (and sets *out = T() when T is default-constructible) once the channel is
   // closed and drained. `out` may be null to discard the value.
-  // Precondition: called from a goroutine; T is move-assignable.
+  // Precondition: called from a goroutine (fatal otherwise, as for Send); T is
+  // move-assignable.
   // Thread safety: thread-safe.
   bool Receive(T* out) const
     requires std::is_move_assignable_v<T>

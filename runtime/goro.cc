@@ -18,6 +18,7 @@
 #include "base/no_preempt.h"
 #include "debugvars/registry.h"
 #include "runtime/g_status.h"
+#include "runtime/misuse.h"
 #include "runtime/park.h"
 #include "runtime/preempt.h"
 #include "runtime/settings.h"
@@ -179,6 +180,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
 }  // namespace runtime_internal
 
 void Yield() {
+  runtime_internal::RequireGoroutine("goro::Yield");
   runtime_internal::SafePoint();
   runtime_internal::Yield();
 }
@@ -216,6 +218,7 @@ void UnlockOSThread() {
 }
 
 void Sleep(absl::Duration d) {
+  runtime_internal::RequireGoroutine("goro::Sleep");
   runtime_internal::SafePoint();
   if (d <= absl::ZeroDuration()) return;
   runtime_internal::Timer t;

@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "runtime/misuse.h"
 #include "runtime/scheduler.h"
 
 namespace goro {
@@ -26,7 +27,12 @@ struct RunOptions {
   // Number of Ps (goroutines running in parallel). 0: $GOROMAXPROCS if set to a positive
   // integer, else the number of CPUs.
   int procs = 0;
-  // Reserved bytes per goroutine stack (committed as touched). 0: 256 KiB.
+  // Reserved bytes per goroutine stack (committed as touched). 0: 256 KiB, about 235
+  // nested frames of 1 KiB. A larger reserve commits no more stack memory, but each
+  // parked goroutine then costs more page-table memory (stride / 512 below 2 MiB, 4 KiB
+  // from 2 MiB up) and, with many goroutines, more spawn and collector time:
+  // docs/scheduler.md, "Stack reserve", has the measurements at 1M goroutines. A program
+  // with few goroutines that recurse deeply can ask for more (8 MiB is a thread's default).
   size_t stack_bytes = 0;
 };
 
@@ -68,12 +74,16 @@ void Go(F&& f) {
 
 // goro::Yield lets other goroutines run (Go's runtime.Gosched): the caller goes to the
 // back of its P's run queue.
-// Precondition: called from a goroutine. Thread safety: the calling goroutine.
+// Precondition: called from a goroutine; from any other thread it is fatal ("goro:
+// goro::Yield called from a thread that is not running a goroutine").
+// Thread safety: the calling goroutine.
 void Yield();
 
 // goro::Sleep parks the calling goroutine for at least `d` (Go's time.Sleep); d <= 0 only
 // yields at a safe point.
-// Precondition: called from a goroutine. Thread safety: the calling goroutine.
+// Precondition: called from a goroutine; from any other thread it is fatal, whatever d is
+// ("goro: goro::Sleep called from a thread that is not running a goroutine").
+// Thread safety: the calling goroutine.
 void Sleep(absl::Duration d);
 
 // goro::LockOSThread wires the calling goroutine to the OS thread it runs on (Go's
@@ -107,10 +117,13 @@ inline int64_t CurrentId() { return runtime_internal::CurrentGoroutineId(); }
 // every call that can park or migrate (this one, Yield, Sleep, channel operations): do not
 // keep a pointer to a thread_local (or to errno) across it; the safest is to read errno
 // inside f.
-// Precondition: called from a goroutine; f must not use goro's blocking primitives.
+// Precondition: called from a goroutine (fatal otherwise, before f runs: "goro:
+// goro::BlockingCall called from a thread that is not running a goroutine"); f must not
+// use goro's blocking primitives.
 // Thread safety: the calling goroutine.
 template <typename F>
 auto BlockingCall(F&& f) -> decltype(f()) {
+  runtime_internal::RequireGoroutine("goro::BlockingCall");
   runtime_internal::SafePoint();
   runtime_internal::EnterSyscall();
   // errno is not saved here: this template is inlined into the caller, and the compiler

@@ -47,6 +47,12 @@ struct TimerHeap {
   uint64_t seq ABSL_GUARDED_BY(mu) = 0;
   // Atomic: the earliest deadline (INT64_MAX: none), written under mu, read lock-free.
   std::atomic<int64_t> next{INT64_MAX};
+  // Atomic: timers taken off the heap whose function has not returned yet. Incremented
+  // under mu before `next` is stored (so a reader that sees the heap without the timer
+  // sees the count), decremented with release after the function returns (so a reader that
+  // sees the count drop sees what the function did, such as a G made Runnable). Read with
+  // acquire by deadlock detection (checkdead.cc), for which a running timer is a wakeup.
+  std::atomic<int32_t> running{0};
 };
 
 // runtime_internal::SchedPolicy: the scheduling policy's entry points that core code

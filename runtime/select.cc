@@ -13,6 +13,7 @@
 #include "absl/container/inlined_vector.h"
 #include "base/fatal.h"
 #include "runtime/chan_core.h"
+#include "runtime/misuse.h"
 #include "runtime/park.h"
 
 namespace goro {
@@ -77,7 +78,10 @@ using Access = SelectCaseAccess;
 int Select(std::span<const SelectCase> cases, bool has_default) {
   using namespace runtime_internal;  // NOLINT(build/namespaces): the select internals
   if (cases.size() > 65535) GORO_FATAL("select with ", cases.size(), " cases (max 65535)");
-  if (!has_default) SafePoint();
+  if (!has_default) {
+    RequireGoroutine("goro::Select");
+    SafePoint();
+  }
 
   // pollorder: the non-nil cases in random order (inside-out Fisher-Yates, as Go).
   absl::InlinedVector<uint16_t, 8> poll;

@@ -95,7 +95,9 @@ SelectCase OnRecv(const Chan<T>& c, std::type_identity_t<T>* out, bool* ok = nul
 // goroutine blocks forever (wait reason "select (no cases)" / "select"). The same channel
 // may appear in several cases.
 // Precondition: called from a goroutine unless has_default (a non-blocking Select may run
-// on any thread); at most 65535 cases.
+// on any thread); a Select without default on any other thread is fatal ("goro:
+// goro::Select called from a thread that is not running a goroutine"), ready cases or
+// not. At most 65535 cases (fatal otherwise).
 // Thread safety: thread-safe.
 int Select(std::span<const SelectCase> cases, bool has_default = false);
 inline int Select(std::initializer_list<SelectCase> cases, bool has_default = false) {

@@ -82,7 +82,7 @@ StackPool::StackPool(const StackPoolOptions& options) : options_(options) {
   options_.guard_bytes = RoundUpToPage(options.guard_bytes);
   options_.hot_bytes = RoundUpToPage(options.hot_bytes);
   stride_ = options_.guard_bytes + options_.stack_bytes;
-  stacks_per_slab_ = std::max<size_t>(1, options.slab_bytes / stride_);
+  stacks_per_slab_ = std::max<size_t>(kMinStacksPerSlab, options.slab_bytes / stride_);
   options_.slab_bytes = stacks_per_slab_ * stride_;
   mode_ = options.guard_mode;
   effective_mode_.store(static_cast<uint8_t>(mode_), std::memory_order_relaxed);

@@ -21,17 +21,28 @@ namespace goro {
 // goro::StackPoolOptions configures a pool. Sizes are rounded up to whole pages.
 struct StackPoolOptions {
   // Usable bytes per stack (the reserved range; the kernel commits it as touched).
-  // At least 16 KiB. The GORODEBUG setting for the default comes later.
+  // At least 16 KiB. The GORODEBUG setting for the default comes later. Why the default is
+  // not larger: a stack's touched top needs a page-table page per 2 MiB of slab, so the
+  // page tables of many parked goroutines grow with the reserve up to 2 MiB (0.5 KiB per
+  // goroutine at 256 KiB, 2 KiB at 1 MiB, 4 KiB at 8 MiB), and so do spawn and collector
+  // times where TLB misses are expensive (docs/scheduler.md, "Stack reserve").
   size_t stack_bytes = 256 * 1024;
   // Bytes of guard region below each stack (present in every mode; made to fault unless
   // the mode is kOff). At least one page.
   size_t guard_bytes = 16 * 1024;
   StackGuardMode guard_mode = StackGuardMode::kAuto;
-  // Target virtual size of one slab (one mmap); a slab holds at least one stack.
+  // Target virtual size of one slab (one mmap). A slab holds at least kMinStacksPerSlab
+  // stacks, so it grows beyond this with large stacks: the number of slabs (each one
+  // kernel mapping and one slot of the overflow handler's registry, kMaxStackSlabs) per
+  // goroutine stays the same whatever stack_bytes is.
   size_t slab_bytes = 64 * 1024 * 1024;
   // Bytes at the top of a freed stack that stay committed (the "hot" top reused next).
   size_t hot_bytes = 16 * 1024;
 };
+
+// goro::kMinStacksPerSlab is the fewest stacks a slab holds (see slab_bytes). With the
+// overflow handler's 8192-slab registry it allows 2M stacks, whatever their size.
+inline constexpr size_t kMinStacksPerSlab = 256;
 
 // goro::StackPoolStats is a snapshot of a pool's counters; each is read with one relaxed
 // load, so a snapshot is cheap but not atomic as a whole.

@@ -23,6 +23,7 @@
 
 #include "base/fatal.h"
 #include "runtime/g.h"
+#include "runtime/misuse.h"
 #include "runtime/park.h"
 #include "runtime/scheduler.h"
 
@@ -141,6 +142,9 @@ using runtime_internal::SyncWaiter;
 // --- Mutex (Go's sync.Mutex lockSlow / unlockSlow over semacquire / semrelease) ---
 
 void Mutex::LockSlow() {
+  // Checked here, not in Lock's inline fast path (one CAS): an uncontended Lock off a
+  // goroutine goes unnoticed; any Lock that finds the mutex held dies.
+  runtime_internal::RequireGoroutine("goro::Mutex::Lock");
   runtime_internal::SafePoint();
   // Spin a little while the holder may be about to release (worth it only if the holder
   // runs on another M; cheap otherwise). Never barge past waiters.
@@ -234,6 +238,7 @@ void WaitGroup::Add(int32_t delta) {
 }
 
 void WaitGroup::Wait() {
+  runtime_internal::RequireGoroutine("goro::WaitGroup::Wait");
   runtime_internal::SafePoint();
   for (;;) {
     // Acquire: pairs with the Adds' release; a zero counter means their work is visible.
@@ -254,6 +259,7 @@ void WaitGroup::Wait() {
 // --- Cond (Go's sync.Cond over notifyListAdd / notifyListWait / notifyListNotify*) ---
 
 void Cond::Wait() {
+  runtime_internal::RequireGoroutine("goro::Cond::Wait");
   runtime_internal::SafePoint();
   // Take a ticket while still holding the mutex (seq-cst, as Go's atomic.Xadd): a Signal
   // that follows our Unlock sees it.
@@ -316,6 +322,7 @@ void Notification::Notify() {
 }
 
 void Notification::WaitForNotification() {
+  runtime_internal::RequireGoroutine("goro::Notification::WaitForNotification");
   runtime_internal::SafePoint();
   if (HasBeenNotified()) return;
   wait_lock_.Lock();

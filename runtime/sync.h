@@ -62,7 +62,9 @@ class ABSL_LOCKABLE Mutex {
   // goro::sync::Mutex::Lock acquires the mutex, parking until it is free. The fast path is one
   // CAS; the contended path is a safe point.
   // Precondition: called from a goroutine that does not hold the mutex (that would
-  // deadlock, as in Go).
+  // deadlock, as in Go). Off a goroutine, a Lock that finds the mutex held is fatal ("goro:
+  // goro::Mutex::Lock called from a thread that is not running a goroutine"); the
+  // uncontended fast path does not check, so an uncontended Lock there goes unnoticed.
   // Thread safety: thread-safe.
   void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
     uint32_t expected = 0;
@@ -154,7 +156,8 @@ class WaitGroup {
 
   // goro::sync::WaitGroup::Wait returns once the counter is zero, parking until then (wait
   // reason "sync.WaitGroup.Wait"). A safe point.
-  // Precondition: called from a goroutine.
+  // Precondition: called from a goroutine; fatal from any other thread, even when the
+  // counter is already zero.
   // Thread safety: thread-safe.
   void Wait();
 
@@ -188,7 +191,8 @@ class Cond {
   // goro::sync::Cond::Wait atomically unlocks the mutex and parks (wait reason
   // "sync.Cond.Wait") until a Signal or Broadcast that comes after the unlock; then
   // locks the mutex again. A safe point.
-  // Precondition: called from a goroutine that holds the mutex.
+  // Precondition: called from a goroutine that holds the mutex; fatal from any other
+  // thread.
   // Thread safety: thread-safe.
   void Wait();
 
@@ -242,7 +246,8 @@ class Notification {
   // goro::sync::Notification::WaitForNotification returns once Notify() has been called,
   // parking until then (wait reason "sync.Cond.Wait", the closest of Go's reasons). A
   // safe point.
-  // Precondition: called from a goroutine.
+  // Precondition: called from a goroutine; fatal from any other thread, even when already
+  // notified.
   // Thread safety: thread-safe.
   void WaitForNotification();
 

@@ -4,6 +4,7 @@
 #include "runtime/sysmon.h"
 
 #include "gc/pacer.h"
+#include "runtime/checkdead.h"
 #include "runtime/preempt.h"
 #include "runtime/scheduler.h"
 #include "runtime/settings.h"
@@ -107,6 +108,7 @@ void* SysmonMain(void* arg) {
       NewProc(gc_internal::AutomaticCycleMain,
               reinterpret_cast<void*>(static_cast<uintptr_t>(why)));
     }
+    CheckDead(s);  // Go's checkdead: exits if every goroutine is blocked for good
     int64_t period = goro::debug::schedtrace.GetNanoseconds();
     if (period > 0) {
       if (delay > period) delay = period;

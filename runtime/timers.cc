@@ -74,9 +74,12 @@ int64_t RunTimers() {
       std::pop_heap(h.heap.begin(), h.heap.end(), Later);
       t = h.heap.back();
       h.heap.pop_back();
+      h.running.fetch_add(1, std::memory_order_relaxed);  // published by the release below
       h.next.store(h.heap.empty() ? INT64_MAX : h.heap.front()->when_ns, std::memory_order_release);
     }
     t->fn(t->arg);  // outside the lock: it may add timers or ready Gs
+    // Release: what fn did (a G made Runnable) happens-before a reader's acquire of the drop.
+    h.running.fetch_sub(1, std::memory_order_release);
   }
 }
 

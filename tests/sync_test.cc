@@ -66,13 +66,17 @@ TEST_P(SyncTest, MutexTryLock) {
     ASSERT_TRUE(mu.TryLock());
     EXPECT_FALSE(mu.TryLock());
     Chan<bool> got(1);
-    Go([&mu, got]() mutable {
+    std::atomic<bool> tried{false};
+    Go([&mu, &tried, got]() mutable {
       bool first = mu.TryLock();
-      mu.Lock();  // parks until main unlocks
+      tried.store(true);
+      mu.Lock();  // parks until main unlocks (or takes it if main already has)
       mu.Unlock();
       got.Send(first);
     });
-    Sleep(absl::Milliseconds(10));
+    // Not a sleep: if main unlocked before the goroutine's TryLock, the TryLock would win
+    // and the goroutine's Lock would deadlock on itself.
+    while (!tried.load()) Yield();
     mu.Unlock();
     EXPECT_EQ(got.Receive(), false);
     EXPECT_TRUE(mu.TryLock());
