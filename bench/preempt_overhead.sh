@@ -17,7 +17,7 @@ git worktree add --detach "$work/base" "$base" >/dev/null 2>&1
 build() {  # build DIR NAME
   (cd "$1" && bazel build --config=opt //bench:trace_benchmark >/dev/null 2>&1) ||
     { echo "preempt_overhead: build failed in $1" >&2; exit 1; }
-  cp "$(cd "$1" && bazel info --config=opt bazel-bin 2>/dev/null)/bench/trace_benchmark" "$work/$2"
+  cp "$1/bazel-bin/bench/trace_benchmark" "$work/$2"
 }
 build "$work/base" base
 build . head

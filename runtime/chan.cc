@@ -295,8 +295,9 @@ void ChanUnref(ChanCore* c) ABSL_NO_THREAD_SAFETY_ANALYSIS {
 }
 
 bool ChanSend(ChanCore* c, ElemSrc src, bool block) {
-  // Only Chan::Send blocks; TrySend may run on any thread.
-  if (block) RequireGoroutine("goro::Chan::Send");
+  // Only Chan::Send blocks; TrySend may run on any thread. The G found here is the one
+  // that parks below (one CurrentG per operation).
+  G* const g = block ? RequireGoroutine("goro::Chan::Send") : nullptr;
   if (c == nullptr) {
     if (!block) return false;
     SafePoint();
@@ -324,7 +325,6 @@ bool ChanSend(ChanCore* c, ElemSrc src, bool block) {
   }
 
   // Block: queue a record in this frame and park with the lock held.
-  G* g = CurrentG();
   Sudog sg;
   sg.g = g;
   sg.elem = src.p;
@@ -338,8 +338,8 @@ bool ChanSend(ChanCore* c, ElemSrc src, bool block) {
 }
 
 RecvResult ChanRecv(ChanCore* c, ElemDst dst, bool block) {
-  // Only Chan::Receive blocks; TryReceive may run on any thread.
-  if (block) RequireGoroutine("goro::Chan::Receive");
+  // Only Chan::Receive blocks; TryReceive may run on any thread (as for ChanSend).
+  G* const g = block ? RequireGoroutine("goro::Chan::Receive") : nullptr;
   if (c == nullptr) {
     if (!block) return {false, false};
     SafePoint();
@@ -367,7 +367,6 @@ RecvResult ChanRecv(ChanCore* c, ElemDst dst, bool block) {
     return {false, false};
   }
 
-  G* g = CurrentG();
   Sudog sg;
   sg.g = g;
   sg.elem = dst.p;

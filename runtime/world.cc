@@ -114,6 +114,10 @@ void StopTheWorld(STWReason reason) {
   Sched* s = sched();
   // One stopper at a time (Go's worldsema): later ones yield until the world restarts.
   while (s->stw_active.exchange(true, std::memory_order_acquire)) Yield();
+  // A time-slice request is moot now: this goroutine is about to stop every other one, and
+  // yielding here would put it behind them (into the pause) for a whole slice. Requests
+  // from suspenders are honoured by the safe point.
+  g->preempt.store(false, std::memory_order_relaxed);
   SafePoint();
   // Waiting for GC while it stops the others, so that a concurrent SuspendG (the tracer's
   // status pass) never waits for it (Go's stopTheWorld).
