@@ -33,6 +33,7 @@
 #include "absl/base/attributes.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "bench/goro_workloads.h"
 #include "bench/peer_lines.h"
 #include "debugvars/registry.h"
 #include "gc/gc.h"
@@ -43,6 +44,7 @@
 namespace {
 
 using goro_bench::NowNs;
+using goro_bench::TouchStack;
 
 int reps = 7;
 int max_n = 1000000;
@@ -50,14 +52,6 @@ int max_n = 1000000;
 void Emit(const std::string& name, const std::string& metric, const std::vector<double>& v,
           const std::string& unit) {
   goro_bench::EmitSummary(name, metric, v, unit, /*median_suffix=*/"");
-}
-
-// ~1 KiB per frame, every frame written so that its pages are committed.
-ABSL_ATTRIBUTE_NOINLINE int TouchStack(int depth) {
-  volatile char frame[1024];
-  for (int i = 0; i < 1024; i += 256) frame[i] = static_cast<char>(depth + i);
-  if (depth == 0) return frame[0];
-  return TouchStack(depth - 1) + frame[512];
 }
 
 // A pure CPU loop: no goro call, no system call.
