@@ -6,7 +6,8 @@
 //                            again before every cycle ("deep": every cycle shrinks them), or
 //                            n parked plus two goroutines spinning in pure CPU loops
 //                            ("spinners"): the longest and the total stop-the-world pause
-//                            of the cycle, and the cycle's wall time
+//                            of the cycle, the cycle's wall time, and the longer of
+//                            the two waits for the other Ps to stop (stop_wait)
 //   BM_TickerGap             one P; a goroutine sleeps 1 ms at a time while another spins
 //                            without safe points for a second: the longest gap between
 //                            its wake-ups, and the 99th percentile
@@ -102,7 +103,7 @@ void GCPause(int n, const std::string& shape) {
         }
         goro::Sleep(absl::Milliseconds(20));  // the last waiters park, the spinners start
         (void)goro::gc::Collect();            // warm-up: first measurement of every stack
-        std::vector<double> longest_us, total_us, cycle_ms;
+        std::vector<double> longest_us, total_us, cycle_ms, stop_wait_us;
         for (int r = 0; r < reps; ++r) {
           if (deep) {
             parked.Add(n);
@@ -116,11 +117,13 @@ void GCPause(int n, const std::string& shape) {
           total_us.push_back(absl::ToDoubleMicroseconds(st->pause_begin + st->pause_end));
           cycle_ms.push_back(
               absl::ToDoubleMilliseconds(st->pause_begin + st->concurrent + st->pause_end));
+          stop_wait_us.push_back(absl::ToDoubleMicroseconds(st->stop_wait));
         }
         const std::string name = absl::StrCat("BM_GCPause/", n, "/", shape);
         Emit(name, "longest_pause", longest_us, "us");
         Emit(name, "total_pause", total_us, "us");
         Emit(name, "cycle", cycle_ms, "ms");
+        Emit(name, "stop_wait", stop_wait_us, "us");
         stop.store(true);
         spinners.Wait();
         wake.Close();

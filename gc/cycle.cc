@@ -304,8 +304,7 @@ CycleStats RunCycle(Trigger trigger) {
   const int64_t t_stopped = NanoTime();
   runtime_internal::CallOnSchedulerStackWaitingForGC(WaitReason::kGarbageCollection,
                                                      BeginOnSchedulerStack, &w);
-  runtime_internal::StartTheWorld();
-  const int64_t t1 = NanoTime();
+  const int64_t t1 = runtime_internal::StartTheWorld();
 
   ConcurrentPhase(s, &w);
 
@@ -314,8 +313,7 @@ CycleStats RunCycle(Trigger trigger) {
   const int64_t t2_stopped = NanoTime();
   runtime_internal::CallOnSchedulerStackWaitingForGC(WaitReason::kGarbageCollection,
                                                      EndOnSchedulerStack, &w);
-  runtime_internal::StartTheWorld();
-  const int64_t t3 = NanoTime();
+  const int64_t t3 = runtime_internal::StartTheWorld();
 
   w.stats.since_start = absl::Nanoseconds(t0 - s->start_ns);
   w.stats.pause_begin = absl::Nanoseconds(t1 - t0);

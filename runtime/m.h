@@ -57,7 +57,9 @@ struct M {
   // Owner: this M. The P it held before a blocking call (Go's oldp).
   P* oldp = nullptr;
 
-  // Owner: this M. Spinning: looking for work with a P but none found yet.
+  // Owner: this M; while the M is idle, under the scheduler lock (StartM sets it with
+  // nextp, stop-the-world clears both when it takes the P back). Spinning: looking for
+  // work with a P but none found yet.
   bool spinning = false;
 
   // Protected by the scheduler lock: next M on the idle list; whether on it.

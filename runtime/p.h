@@ -43,6 +43,11 @@ struct P {
   // Protected by the scheduler lock: next P on the idle list.
   P* link = nullptr;
 
+  // Protected by the scheduler lock: the idle M that StartM woke to run this P, until that
+  // M takes it (M::nextp). Meanwhile the P is neither idle nor running; stop-the-world takes
+  // it back rather than wait for the M to wake up (runtime/world.cc).
+  M* handed_to = nullptr;
+
   // Atomic (relaxed): counters that sysmon compares between ticks (Go's schedtick and
   // syscalltick) to see a G running too long or a blocking call outlasting a tick.
   // schedtick counts time slices: a G taken from runnext inherits the current one.

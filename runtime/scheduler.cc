@@ -97,6 +97,7 @@ void StartM(Sched* s, P* p, bool spinning) {
     if (m != nullptr) {
       m->nextp = p;
       m->spinning = spinning;
+      p->handed_to = m;
     }
   }
   if (m == nullptr) {
@@ -186,8 +187,10 @@ bool StopM(Sched* s, M* m) {
       base_internal::OsMutexLock lock(&s->mu);
       p = m->nextp;
       m->nextp = nullptr;
+      if (p != nullptr) p->handed_to = nullptr;
     }
-    if (p == nullptr) continue;  // woken to recompute the timer deadline
+    // Woken to recompute the timer deadline, or stop-the-world took the P back.
+    if (p == nullptr) continue;
     AcquireP(m, p);
     return true;
   }
@@ -568,6 +571,7 @@ bool StopLockedM(Sched* s, M* m) {
       base_internal::OsMutexLock lock(&s->mu);
       p = m->nextp;
       m->nextp = nullptr;
+      if (p != nullptr) p->handed_to = nullptr;
     }
     if (p != nullptr) {
       AcquireP(m, p);
@@ -584,6 +588,7 @@ void StartLockedM(Sched* s, M* m, G* g) {
   {
     base_internal::OsMutexLock lock(&s->mu);
     locked->nextp = p;
+    p->handed_to = locked;
   }
   locked->park.Wakeup();
 }

@@ -7,8 +7,14 @@
 // idle P; take every P in a blocking call with a CAS (Syscall -> GCStop); then ask the G
 // on each remaining P to reach a safe point (g->preempt) and sleep on stopnote until the
 // last P has stopped itself (the scheduler's GcStopM, or EnterSyscall seeing gcwaiting).
+// While it waits, the stopper first spins (kStopSpinNs) and only then sleeps on stopnote: on
+// a VM a futex wake-up of a thread whose CPU has gone idle costs 20-200 us, more than the
+// rest of the stop (docs/gc.md, "Pauses").
 // Starting: clear gcwaiting; Ps with queued work go to Ms (Sched::policy.start_m), the
-// rest to the idle list; then wake a spinning M in case work arrived meanwhile.
+// rest to the idle list; then, if goroutines wait where no started P will look (the global
+// queue, the stopper's own P), wake a spinning M for them. With nothing queued, no M is
+// woken: a goroutine readied later wakes one itself (Ready and the blocking-call exit put
+// to the global queue under the scheduler lock, after which they see the idle Ps).
 
 #include "runtime/world.h"
 
@@ -19,14 +25,58 @@
 #include "runtime/park.h"
 #include "runtime/preempt.h"
 #include "runtime/sched.h"
+#include "runtime/spin_lock.h"
 
 namespace goro::runtime_internal {
 
 namespace {
 
+// How long the stopper spins, after asking the running Ps to stop, before it sleeps: long
+// enough for a goroutine that is on a CPU to take the signal and hand its P over (10-30 us
+// measured here), short enough not to matter when the M that must stop is waiting for a
+// CPU (then the stopper's CPU is better given up: a longer spin, or one that called
+// sched_yield, made pauses with CPU-bound goroutines longer, not shorter).
+constexpr int64_t kStopSpinNs = 30 * 1000;
+
+// Spins until stopnote is woken or kStopSpinNs have passed; returns whether it was woken.
+bool SpinForStop(Sched* s) {
+  const int64_t deadline = NanoTime() + kStopSpinNs;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (s->stopnote.woken()) return true;
+      CpuRelax();
+    }
+    if (NanoTime() >= deadline) return s->stopnote.woken();
+  }
+}
+
+// A P handed to an M that has not woken up yet (not in Go, which waits for that M, and on a
+// VM a thread's wake-up alone can take 50-250 us): stop-the-world takes it back. An idle M
+// (StartM) finds no P when it wakes and parks again (StopM); the P's queued goroutines stay
+// in its queue for StartTheWorld. An M locked to a goroutine (StartLockedM) parks again too
+// (StopLockedM), and its goroutine, which had been taken off a run queue for it, goes back
+// to the global queue. Called in every round of the stop: StartLockedM releases its P
+// before it hands it over.
+void TakeBackHandedPsLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+  for (auto& p : s->allp) {
+    M* waking = p->handed_to;
+    if (waking == nullptr) continue;
+    p->handed_to = nullptr;
+    waking->nextp = nullptr;
+    if (waking->lockedg != nullptr) GlobRunqPutLocked(s, waking->lockedg);
+    if (waking->spinning) {
+      waking->spinning = false;
+      s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
+    }
+    p->status.store(kPGCStop, std::memory_order_release);
+    s->stopwait--;
+  }
+}
+
 void StopTheWorldOnSchedStack(void* arg) {
   Sched* s = sched();
   M* self = CurrentM();
+  P* mine = self->p.load(std::memory_order_relaxed);
   // The caller is Waiting with the Waiting-for-GC reason kStoppingTheWorld and M::curg is
   // still it: the tracer may capture its stack (DESIGN.md 4, rule 3).
   if (const TraceHooks* hooks = TraceHooksIfOn()) {
@@ -36,13 +86,13 @@ void StopTheWorldOnSchedStack(void* arg) {
     base_internal::OsMutexLock lock(&s->mu);
     s->stopwait = s->nprocs;
     s->gcwaiting.store(true, std::memory_order_release);
-    P* mine = self->p.load(std::memory_order_relaxed);
     mine->status.store(kPGCStop, std::memory_order_release);
     s->stopwait--;
     while (P* p = PidleGetLocked(s)) {
       p->status.store(kPGCStop, std::memory_order_release);
       s->stopwait--;
     }
+    TakeBackHandedPsLocked(s);
   }
   for (auto& p : s->allp) {
     uint32_t expected = kPSyscall;
@@ -63,11 +113,14 @@ void StopTheWorldOnSchedStack(void* arg) {
   for (;;) {
     {
       base_internal::OsMutexLock lock(&s->mu);
+      TakeBackHandedPsLocked(s);
       if (s->stopwait == 0) break;
     }
     // Ask every running G to reach a safe point, and signal its M in case it runs without
-    // reaching one (Go's preemptall, repeated every 100 us until every P has stopped).
+    // reaching one (Go's preemptall, repeated every 100 us until every P has stopped). The
+    // stopper's own P is stopped already; M::curg there is the stopper.
     for (auto& p : s->allp) {
+      if (p.get() == mine) continue;
       if (M* pm = p->m.load(std::memory_order_relaxed)) {
         if (G* cg = pm->curg.load(std::memory_order_relaxed)) {
           cg->preempt.store(true, std::memory_order_relaxed);
@@ -75,17 +128,19 @@ void StopTheWorldOnSchedStack(void* arg) {
         }
       }
     }
-    s->stopnote.SleepUntil(NanoTime() + 100000);
+    const int64_t round_end = NanoTime() + 100000;
+    if (!SpinForStop(s)) s->stopnote.SleepUntil(round_end);
     s->stopnote.Clear();
   }
   s->stopnote.Clear();
 }
 
-void StartTheWorldOnSchedStack(void*) {
+void StartTheWorldOnSchedStack(void* arg) {
   Sched* s = sched();
   M* self = CurrentM();
   P* mine = self->p.load(std::memory_order_relaxed);
   std::vector<P*> with_work;
+  bool unclaimed_work = false;
   {
     base_internal::OsMutexLock lock(&s->mu);
     s->gcwaiting.store(false, std::memory_order_release);
@@ -100,10 +155,12 @@ void StartTheWorldOnSchedStack(void*) {
         PidlePutLocked(s, p.get());
       }
     }
+    unclaimed_work = s->runq_size.load(std::memory_order_relaxed) > 0 || !mine->runq.Empty();
   }
   for (P* p : with_work) s->policy.start_m(s, p, false);
-  s->policy.wake_p();
+  *static_cast<int64_t*>(arg) = NanoTime();  // Go's startTime
   if (const TraceHooks* hooks = TraceHooksIfOn()) hooks->stw_end();
+  if (unclaimed_work) s->policy.wake_p();
 }
 
 }  // namespace
@@ -125,10 +182,12 @@ void StopTheWorld(STWReason reason) {
                                    &reason);
 }
 
-void StartTheWorld() {
-  CallOnSchedulerStack(StartTheWorldOnSchedStack, nullptr);
+int64_t StartTheWorld() {
+  int64_t started = 0;
+  CallOnSchedulerStack(StartTheWorldOnSchedStack, &started);
   // Release: the next stopper sees everything this one did with the world stopped.
   sched()->stw_active.store(false, std::memory_order_release);
+  return started;
 }
 
 bool WorldStopped() {

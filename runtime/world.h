@@ -29,8 +29,12 @@ enum class STWReason : uint8_t {
 void StopTheWorld(STWReason reason);
 
 // runtime_internal::StartTheWorld restarts the Ps stopped by StopTheWorld and releases the
-// token. Precondition: the caller is the goroutine that stopped the world.
-void StartTheWorld();
+// token. Returns the time (NanoTime) at which the world had started again: every P free to
+// run, the Ps with queued goroutines handed to Ms; taken before the clean-up that follows
+// (the STWEnd event, waking a spinning M), as Go's startTheWorldWithSema returns its
+// startTime, so that a pause measured up to it is the time the other goroutines could not
+// run. Precondition: the caller is the goroutine that stopped the world.
+int64_t StartTheWorld();
 
 // runtime_internal::WorldStopped reports whether a stop-the-world is in effect (also while
 // the stopper is still waiting for Ps). Thread safety: any thread.
