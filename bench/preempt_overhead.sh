@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # What preemption costs when nothing is preempted: instructions per yield and per ping-pong
 # round trip (untraced) of this checkout against a base commit (default: the last commit
-# before asynchronous preemption), counted by valgrind's cachegrind on --config=opt builds
+# before asynchronous preemption), counted by valgrind's callgrind on --config=opt builds
 # of //bench:trace_benchmark. Each count is (--reps=3 minus --reps=1) / the operations of
 # two repetitions, so start-up cancels. Instruction counts do not depend on the machine's
 # load, unlike wall-clock ratios at the 2% level.
+#
+# Only the thread that runs the goroutines is counted (the benchmark uses one P; callgrind
+# --separate-threads): background threads work per unit of wall-clock time (sysmon ticks
+# every 2 ms while a P is busy), and under valgrind an operation takes about 50 times
+# longer than natively, so their share per operation would be counted about 50 times over.
+# Both builds run with GORODEBUG=asyncpreemptoff=1: the preemption code is compiled in and
+# idle (no signal is sent; callgrind itself cannot follow a handler that switches stacks).
+# The base commit ignores the unknown setting.
 #
 #   bash bench/preempt_overhead.sh [BASE_COMMIT]
 set -euo pipefail
@@ -22,9 +30,12 @@ build() {  # build DIR NAME
 build "$work/base" base
 build . head
 
-instructions() {  # instructions BINARY REPS CASE
-  valgrind --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null "$1" \
-    --reps="$2" --only="$3" 2>&1 >/dev/null | awk '/I *refs:/ { gsub(",", "", $4); print $4 }'
+instructions() {  # instructions BINARY REPS CASE: the first thread's instructions
+  local out="$work/cg.$$.$RANDOM"
+  GORODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --separate-threads=yes \
+    --callgrind-out-file="$out" "$1" --reps="$2" --only="$3" >/dev/null 2>&1
+  awk '/^summary:/ { print $2; exit }' "$out-01"
+  rm -f "$out"*
 }
 
 per_op() {  # per_op BINARY CASE OPS_PER_REP

@@ -39,6 +39,7 @@
 #include "runtime/chan_core.h"
 #include "runtime/misuse.h"
 #include "runtime/park.h"
+#include "runtime/safe_point.h"
 #include "runtime/sched.h"
 #include "runtime/scheduler.h"
 
@@ -303,7 +304,7 @@ bool ChanSend(ChanCore* c, ElemSrc src, bool block) {
     SafePoint();
     BlockForever(WaitReason::kChanSendNilChan);
   }
-  if (block) SafePoint();
+  if (block) SafePointOf(g);
 
   c->lock_.Lock();
   if (c->closed_) {
@@ -345,7 +346,7 @@ RecvResult ChanRecv(ChanCore* c, ElemDst dst, bool block) {
     SafePoint();
     BlockForever(WaitReason::kChanReceiveNilChan);
   }
-  if (block) SafePoint();
+  if (block) SafePointOf(g);
 
   c->lock_.Lock();
   if (c->closed_ && c->qcount_.load(std::memory_order_relaxed) == 0) {

@@ -21,6 +21,7 @@
 #include "runtime/misuse.h"
 #include "runtime/park.h"
 #include "runtime/preempt.h"
+#include "runtime/safe_point.h"
 #include "runtime/settings.h"
 #include "runtime/stack_guard.h"
 #include "runtime/sysmon.h"
@@ -180,8 +181,7 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
 }  // namespace runtime_internal
 
 void Yield() {
-  runtime_internal::RequireGoroutine("goro::Yield");
-  runtime_internal::SafePoint();
+  runtime_internal::SafePointOf(runtime_internal::RequireGoroutine("goro::Yield"));
   runtime_internal::Yield();
 }
 
@@ -218,8 +218,7 @@ void UnlockOSThread() {
 }
 
 void Sleep(absl::Duration d) {
-  runtime_internal::RequireGoroutine("goro::Sleep");
-  runtime_internal::SafePoint();
+  runtime_internal::SafePointOf(runtime_internal::RequireGoroutine("goro::Sleep"));
   if (d <= absl::ZeroDuration()) return;
   runtime_internal::Timer t;
   t.when_ns = runtime_internal::NanoTime() + absl::ToInt64Nanoseconds(d);

@@ -9,6 +9,7 @@
 #include "base/no_preempt.h"
 #include "runtime/g_status.h"
 #include "runtime/m.h"
+#include "runtime/safe_point.h"
 #include "runtime/sched.h"
 
 namespace goro::runtime_internal {
@@ -34,6 +35,8 @@ void SwitchWithRequest(M* m, MAction action) {
   if constexpr (kDepthAcrossResume) LowerDepthAfterSwitch();
 }
 
+}  // namespace
+
 // SafePoint's slow path: a request is pending. (If the preemption handler honours a
 // request between the check and the switch, the switch finds it gone: HandleAction treats a
 // preempt-park whose request was withdrawn as a no-op.)
@@ -53,8 +56,6 @@ ABSL_ATTRIBUTE_NOINLINE void SafePointSlow(G* g, Sched* s) {
   }
 }
 
-}  // namespace
-
 void SwitchToScheduler(MAction action) { SwitchWithRequest(CurrentM(), action); }
 
 void Park(WaitReason reason, ParkCommit commit, void* arg) {
@@ -70,14 +71,9 @@ void Yield() { SwitchToScheduler(MAction::kYield); }
 void SafePoint() {
   G* g = CurrentG();
   if (g == nullptr) return;
-  Sched* s = sched();
-  if (ABSL_PREDICT_FALSE(g->preempt_stop.load(std::memory_order_relaxed) ||
-                         g->preempt.load(std::memory_order_relaxed) ||
-                         s->gcwaiting.load(std::memory_order_relaxed) ||
-                         s->shutting_down.load(std::memory_order_relaxed))) {
-    SafePointSlow(g, s);
-  }
+  SafePointOf(g);
 }
+
 
 void CallOnSchedulerStack(void (*fn)(void*), void* arg) {
   M* m = CurrentM();

@@ -12,6 +12,8 @@
 
 namespace goro::runtime_internal {
 
+struct Sched;
+
 // runtime_internal::kDepthAcrossResume says whether the switch from the scheduler stack to
 // a goroutine holds the no-preemption depth (base/no_preempt.h) until the goroutine's side
 // of the switch has returned. In sanitizer builds that side does sanitizer bookkeeping on
@@ -46,6 +48,11 @@ void Yield();
 // the calling goroutine (cheap when there are none: one relaxed load). Every blocking
 // primitive calls it on entry. Precondition: called from a goroutine.
 void SafePoint();
+
+// runtime_internal::SafePointSlow carries out the request SafePointOf (safe_point.h) found
+// pending. Precondition: g is the calling goroutine; s is sched().
+void SafePointSlow(G* g, Sched* s);
+
 
 // runtime_internal::CallOnSchedulerStack runs fn(arg) on the M's scheduler stack and
 // returns to the calling goroutine (Go's systemstack). The G's status is unchanged; fn

@@ -15,6 +15,7 @@
 #include "runtime/chan_core.h"
 #include "runtime/misuse.h"
 #include "runtime/park.h"
+#include "runtime/safe_point.h"
 
 namespace goro {
 namespace runtime_internal {
@@ -79,8 +80,7 @@ int Select(std::span<const SelectCase> cases, bool has_default) {
   using namespace runtime_internal;  // NOLINT(build/namespaces): the select internals
   if (cases.size() > 65535) GORO_FATAL("select with ", cases.size(), " cases (max 65535)");
   if (!has_default) {
-    RequireGoroutine("goro::Select");
-    SafePoint();
+    SafePointOf(RequireGoroutine("goro::Select"));
   }
 
   // pollorder: the non-nil cases in random order (inside-out Fisher-Yates, as Go).

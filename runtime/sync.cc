@@ -25,6 +25,7 @@
 #include "runtime/g.h"
 #include "runtime/misuse.h"
 #include "runtime/park.h"
+#include "runtime/safe_point.h"
 #include "runtime/scheduler.h"
 
 namespace goro {
@@ -144,8 +145,7 @@ using runtime_internal::SyncWaiter;
 void Mutex::LockSlow() {
   // Checked here, not in Lock's inline fast path (one CAS): an uncontended Lock off a
   // goroutine goes unnoticed; any Lock that finds the mutex held dies.
-  runtime_internal::RequireGoroutine("goro::Mutex::Lock");
-  runtime_internal::SafePoint();
+  runtime_internal::SafePointOf(runtime_internal::RequireGoroutine("goro::Mutex::Lock"));
   // Spin a little while the holder may be about to release (worth it only if the holder
   // runs on another M; cheap otherwise). Never barge past waiters.
   for (int i = 0; i < runtime_internal::kMutexSpins; ++i) {
@@ -238,8 +238,7 @@ void WaitGroup::Add(int32_t delta) {
 }
 
 void WaitGroup::Wait() {
-  runtime_internal::RequireGoroutine("goro::WaitGroup::Wait");
-  runtime_internal::SafePoint();
+  runtime_internal::SafePointOf(runtime_internal::RequireGoroutine("goro::WaitGroup::Wait"));
   for (;;) {
     // Acquire: pairs with the Adds' release; a zero counter means their work is visible.
     uint64_t s = state_.load(std::memory_order_acquire);
@@ -259,8 +258,7 @@ void WaitGroup::Wait() {
 // --- Cond (Go's sync.Cond over notifyListAdd / notifyListWait / notifyListNotify*) ---
 
 void Cond::Wait() {
-  runtime_internal::RequireGoroutine("goro::Cond::Wait");
-  runtime_internal::SafePoint();
+  runtime_internal::SafePointOf(runtime_internal::RequireGoroutine("goro::Cond::Wait"));
   // Take a ticket while still holding the mutex (seq-cst, as Go's atomic.Xadd): a Signal
   // that follows our Unlock sees it.
   const uint32_t t = wait_.fetch_add(1);
@@ -322,8 +320,8 @@ void Notification::Notify() {
 }
 
 void Notification::WaitForNotification() {
-  runtime_internal::RequireGoroutine("goro::Notification::WaitForNotification");
-  runtime_internal::SafePoint();
+  runtime_internal::SafePointOf(
+      runtime_internal::RequireGoroutine("goro::Notification::WaitForNotification"));
   if (HasBeenNotified()) return;
   wait_lock_.Lock();
   // Relaxed: the spin lock orders this load after a Notify that held it.
