@@ -5,6 +5,7 @@
 //                                                  scheduler latency, GC and STW pauses
 //   goro-trace goroutines FILE [--match REGEX]     goroutines with their creation stacks
 //   goro-trace export --format=chrome FILE -o OUT  Chrome trace event JSON (Perfetto)
+//   goro-trace export --format=go119 FILE -o OUT   Go 1.19's trace format (go tool trace)
 //
 // Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
 
@@ -19,6 +20,7 @@
 #include "absl/strings/str_format.h"
 #include "re2/re2.h"
 #include "tools/goro-trace/chrome_export.h"
+#include "tools/goro-trace/go119_export.h"
 #include "tracer/format.h"
 #include "tracer/reader/analysis.h"
 #include "tracer/reader/reader.h"
@@ -38,7 +40,9 @@ constexpr char kUsage[] =
     "  goroutines FILE [--match REGEX]      goroutines and their creation stacks; with\n"
     "                                       --match, those whose stacks name a matching\n"
     "                                       function (RE2)\n"
-    "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n";
+    "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n"
+    "  export --format=go119 FILE -o OUT    write Go 1.19's trace format to OUT, for\n"
+    "                                       `go tool trace` and `go tool pprof`\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
@@ -189,8 +193,8 @@ int Goroutines(const std::string& file, const std::string* pattern) {
 }
 
 int Export(const std::string& format, const std::string& file, const std::string& out_path) {
-  if (format != "chrome") {
-    std::fprintf(stderr, "goro-trace: unknown export format \"%s\" (want chrome)\n",
+  if (format != "chrome" && format != "go119") {
+    std::fprintf(stderr, "goro-trace: unknown export format \"%s\" (want chrome or go119)\n",
                  format.c_str());
     return 2;
   }
@@ -199,10 +203,21 @@ int Export(const std::string& format, const std::string& file, const std::string
     std::fprintf(stderr, "goro-trace: cannot write %s\n", out_path.c_str());
     return 1;
   }
-  goro::trace::ChromeExporter exporter(out);
-  absl::Status s =
-      ForEachGeneration(file, false, [&](const Generation& gen) { exporter.AddGeneration(gen); });
-  exporter.Finish();
+  absl::Status s;
+  std::string note;
+  if (format == "chrome") {
+    goro::trace::ChromeExporter exporter(out);
+    s = ForEachGeneration(file, false,
+                          [&](const Generation& gen) { exporter.AddGeneration(gen); });
+    exporter.Finish();
+  } else {
+    // Streams: one generation in memory at a time.
+    goro::trace::Go119Exporter exporter(out);
+    s = ForEachGeneration(file, false,
+                          [&](const Generation& gen) { exporter.AddGeneration(gen); });
+    exporter.Finish();
+    note = exporter.Note();
+  }
   out.close();
   if (!s.ok()) {
     std::remove(out_path.c_str());
@@ -212,6 +227,7 @@ int Export(const std::string& format, const std::string& file, const std::string
     std::fprintf(stderr, "goro-trace: error writing %s\n", out_path.c_str());
     return 1;
   }
+  if (!note.empty()) std::fprintf(stderr, "goro-trace: %s\n", note.c_str());
   return 0;
 }
 
