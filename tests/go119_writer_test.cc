@@ -569,7 +569,9 @@ TEST(Go119Exporter, MapsGoroEventsOntoTheirPs) {
   const GoEvent& create = t.events[3];
   EXPECT_EQ(create.g, 1u);
   EXPECT_EQ(create.args.at(0), 17u);
-  EXPECT_EQ(t.stacks.at(create.args.at(1)).at(0).fn, "main.worker");
+  // The start frame keeps the start PC and is named after where g 17 came from.
+  EXPECT_EQ(t.stacks.at(create.args.at(1)).at(0).fn, "main.main.func1");
+  EXPECT_EQ(t.stacks.at(create.args.at(1)).at(0).pc, 0x2000u);
   EXPECT_EQ(t.stacks.at(create.args.at(2)).at(0).fn, "main.main");
   EXPECT_EQ(t.events[8].g, 17u);
   EXPECT_EQ(t.events[8].p, 1);
@@ -580,6 +582,42 @@ TEST(Go119Exporter, MapsGoroEventsOntoTheirPs) {
   EXPECT_EQ(counts.events_in, 13u);
   EXPECT_EQ(counts.events_out, 13u);
   EXPECT_EQ(counts.refused, 0u);
+}
+
+TEST(Go119Exporter, NamesGoroutinesAndStartsAnnotationStacksAtTheUsersFrame) {
+  TraceEncoder enc;
+  enc.Batch(1, 0, 0);
+  enc.String(1, "goro::runtime_internal::NewProc()");
+  enc.String(2, "goro::Go<>()");
+  enc.String(3, "(anonymous namespace)::Serve()");
+  enc.String(4, "goro::Go<>()::{lambda()#1}::_FUN()");
+  enc.String(5, "goro::trace::Region::Region()");
+  enc.String(6, "region");
+  enc.Stack(1, {{0x10, 1, 0, 0}, {0x20, 2, 0, 0}, {0x30, 3, 0, 0}});
+  enc.Stack(2, {{0x41, 4, 0, 0}});
+  enc.Stack(3, {{0x50, 5, 0, 0}, {0x31, 3, 0, 0}});
+  enc.Batch(1, 1, 1000);
+  enc.Ev(kEvProcStatus, 1000, {0, static_cast<uint64_t>(ProcStatus::kRunning)});
+  enc.Ev(kEvGoStatus, 1000, {1, 1, static_cast<uint64_t>(GoStatus::kRunning)});
+  enc.Ev(kEvGoCreate, 1100, {17, 1, 2});
+  enc.Ev(kEvUserRegionBegin, 1200, {0, 6, 3});
+  enc.Ev(kEvUserRegionEnd, 1300, {0, 6, 3});
+  enc.Batch(1, 0, 0);
+  enc.EndOfGeneration();
+  GoTrace t = Decode(Export(enc.Finish()));
+  EXPECT_EQ(Violation(t), "");
+  absl::flat_hash_map<uint64_t, std::string> start;
+  for (const GoEvent& e : t.events) {
+    if (e.type == kGo119GoCreate) start[e.args.at(0)] = t.stacks.at(e.args.at(1)).at(0).fn;
+  }
+  EXPECT_EQ(start[1], "main");
+  EXPECT_EQ(start[17], "Serve.func1");
+  const GoEvent* region = t.First(kGo119UserRegion);
+  ASSERT_NE(region, nullptr);
+  const std::vector<GoFrame>& frames = t.stacks.at(region->args.at(3));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0].fn, "(anonymous namespace)::Serve()");
+  EXPECT_EQ(frames[0].pc, 0x31u);
 }
 
 TEST(Go119Exporter, EveryEdgeTraceKeepsGosInvariants) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "tracer/format.h"
 
@@ -51,6 +52,36 @@ uint64_t Go119Exporter::OutStack(const Generation& gen, uint64_t id) {
   const uint64_t out = frames == nullptr ? 0 : w_.Stack(*frames);
   gen_stacks_.emplace(id, out);
   return out;
+}
+
+uint64_t Go119Exporter::UserStack(const Generation& gen, uint64_t id) {
+  if (id == 0) return 0;
+  auto it = gen_user_stacks_.find(id);
+  if (it != gen_user_stacks_.end()) return it->second;
+  uint64_t out = 0;
+  if (const std::vector<Frame>* frames = gen.Stack(id)) {
+    size_t skip = 0;
+    while (skip + 1 < frames->size() &&
+           absl::StartsWith((*frames)[skip].func, "goro::trace::")) {
+      ++skip;
+    }
+    out = w_.Stack(std::vector<Frame>(frames->begin() + skip, frames->end()));
+  }
+  gen_user_stacks_.emplace(id, out);
+  return out;
+}
+
+uint64_t Go119Exporter::NamedStartStack(const Generation& gen, uint64_t creation,
+                                        uint64_t start) {
+  const std::vector<Frame>* frames = gen.Stack(start);
+  if (frames == nullptr || frames->empty() || frames->front().pc == 0) {
+    return w_.SyntheticStack(kUnknownStart);
+  }
+  static const std::vector<Frame> kNone;
+  const std::vector<Frame>* creator = gen.Stack(creation);
+  Frame f = frames->front();
+  f.func = namer_.Name(creator != nullptr ? *creator : kNone, *frames);
+  return w_.Stack({f});
 }
 
 uint64_t Go119Exporter::StartStack(const Generation& gen, uint64_t id) {
@@ -133,7 +164,9 @@ void Go119Exporter::Status(const Generation& gen, const Event& ev) {
   const auto status = static_cast<GoStatus>(ev.args[2]);
   const S st = w_.StateOf(g);
   if (st == S::kUnknown) {
+    // Goroutine 1 runs the function given to goro::Run, which is the program's main.
     const uint64_t start = ev.type == kEvGoStatusStack ? StartStack(gen, ev.args[3])
+                           : g == 1                    ? w_.SyntheticStack("main")
                                                        : w_.SyntheticStack(kUnknownStart);
     w_.GoCreate(t, 0, g, start, 0);
   }
@@ -168,6 +201,7 @@ void Go119Exporter::Status(const Generation& gen, const Event& ev) {
 
 void Go119Exporter::AddGeneration(const Generation& gen) {
   gen_stacks_.clear();
+  gen_user_stacks_.clear();
   // Stand-in Ps are numbered after every real P of the generation.
   for (const Event& ev : gen.events) {
     if (ev.type == kEvProcStart || ev.type == kEvProcSteal || ev.type == kEvProcStatus) {
@@ -237,7 +271,7 @@ void Go119Exporter::AddGeneration(const Generation& gen) {
       case kEvGoCreate: {
         const uint64_t creator = ms_[m].g;
         w_.GoCreate(t, w_.StateOf(creator) == Go119Writer::GState::kRunning ? creator : 0, a[0],
-                    StartStack(gen, a[2]), OutStack(gen, a[1]));
+                    NamedStartStack(gen, a[1], a[2]), OutStack(gen, a[1]));
         break;
       }
       case kEvGoStart:
@@ -316,18 +350,18 @@ void Go119Exporter::AddGeneration(const Generation& gen) {
         break;
 
       case kEvUserTaskBegin:
-        w_.UserTaskCreate(t, ms_[m].g, a[0], a[1], gen.String(a[2]), OutStack(gen, a[3]));
+        w_.UserTaskCreate(t, ms_[m].g, a[0], a[1], gen.String(a[2]), UserStack(gen, a[3]));
         break;
       case kEvUserTaskEnd:
-        w_.UserTaskEnd(t, ms_[m].g, a[0], OutStack(gen, a[1]));
+        w_.UserTaskEnd(t, ms_[m].g, a[0], UserStack(gen, a[1]));
         break;
       case kEvUserRegionBegin:
       case kEvUserRegionEnd:
         w_.UserRegion(t, ms_[m].g, a[0], ev.type == kEvUserRegionBegin ? 0 : 1,
-                      gen.String(a[1]), OutStack(gen, a[2]));
+                      gen.String(a[1]), UserStack(gen, a[2]));
         break;
       case kEvUserLog:
-        w_.UserLog(t, ms_[m].g, a[0], gen.String(a[1]), gen.String(a[2]), OutStack(gen, a[3]));
+        w_.UserLog(t, ms_[m].g, a[0], gen.String(a[1]), gen.String(a[2]), UserStack(gen, a[3]));
         break;
       default:
         break;

@@ -13,6 +13,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "tools/goro-trace/go119_writer.h"
+#include "tracer/reader/goroutine_name.h"
 #include "tracer/reader/reader.h"
 
 namespace goro::trace {
@@ -70,6 +71,12 @@ class Go119Exporter {
   };
 
   uint64_t OutStack(const Generation& gen, uint64_t id);
+  // A user annotation's stack from its first frame outside the tracer's annotation API, so
+  // that regions, tasks and logs are told apart by their call sites.
+  uint64_t UserStack(const Generation& gen, uint64_t id);
+  // The start stack of a goroutine created by GoCreate: its start PC, named after where the
+  // goroutine came from (GoroutineNamer), since every goro::Go start function looks alike.
+  uint64_t NamedStartStack(const Generation& gen, uint64_t creation, uint64_t start);
   // The start function of a goroutine from a goro start stack or a GoStatusStack stack
   // (its outermost frame).
   uint64_t StartStack(const Generation& gen, uint64_t id);
@@ -89,6 +96,8 @@ class Go119Exporter {
   uint64_t last_time_ = 0;
   absl::flat_hash_map<uint64_t, MInfo> ms_;
   absl::flat_hash_map<uint64_t, uint64_t> gen_stacks_;  // this generation's stack id -> file's
+  absl::flat_hash_map<uint64_t, uint64_t> gen_user_stacks_;  // the same, for UserStack
+  GoroutineNamer namer_;
   int64_t max_real_p_ = -1;
   absl::flat_hash_set<int64_t> stand_ins_;  // stand-in Ps in use
   uint64_t stw_m_ = 0;                      // the M whose STW pause is open
