@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "gc/gc.h"
@@ -20,11 +21,11 @@
 
 namespace {
 
-// Each workload is a named function so that stacks and profiles name it.
+// Each workload is a named function, kept out of line, so that stacks and profiles name it.
 
 // Reads from a pipe that another goroutine writes to only after 100 ms, long enough for
 // sysmon to hand the reader's P to another thread.
-void ReadPipeSlowly(goro::WaitGroup* wg) {
+ABSL_ATTRIBUTE_NOINLINE void ReadPipeSlowly(goro::WaitGroup* wg) {
   int fds[2];
   if (pipe(fds) != 0) std::abort();
   goro::Go([fd = fds[1], wg] {
@@ -40,7 +41,7 @@ void ReadPipeSlowly(goro::WaitGroup* wg) {
   wg->Done();
 }
 
-void SelectOnTwoChannels(goro::WaitGroup* wg) {
+ABSL_ATTRIBUTE_NOINLINE void SelectOnTwoChannels(goro::WaitGroup* wg) {
   goro::Chan<int> a(0), b(0);
   goro::Go([b] {
     goro::Sleep(absl::Milliseconds(20));
@@ -51,7 +52,7 @@ void SelectOnTwoChannels(goro::WaitGroup* wg) {
   wg->Done();
 }
 
-void WaitOnCond(goro::WaitGroup* wg) {
+ABSL_ATTRIBUTE_NOINLINE void WaitOnCond(goro::WaitGroup* wg) {
   goro::Mutex mu;
   goro::Cond cond(&mu);
   bool ready = false;
@@ -72,7 +73,7 @@ void WaitOnCond(goro::WaitGroup* wg) {
   wg->Done();
 }
 
-void ContendOnMutex(goro::WaitGroup* wg) {
+ABSL_ATTRIBUTE_NOINLINE void ContendOnMutex(goro::WaitGroup* wg) {
   goro::Mutex mu;
   goro::WaitGroup inner;
   for (int i = 0; i < 4; ++i) {
@@ -88,7 +89,7 @@ void ContendOnMutex(goro::WaitGroup* wg) {
   wg->Done();
 }
 
-void SendAndReceive(goro::WaitGroup* wg) {
+ABSL_ATTRIBUTE_NOINLINE void SendAndReceive(goro::WaitGroup* wg) {
   goro::Chan<int> c(0);
   goro::Go([c] {
     for (int i = 0; i < 10; ++i) c.Send(i);
@@ -99,7 +100,7 @@ void SendAndReceive(goro::WaitGroup* wg) {
   wg->Done();
 }
 
-void Annotate(goro::WaitGroup* wg) {
+ABSL_ATTRIBUTE_NOINLINE void Annotate(goro::WaitGroup* wg) {
   goro::trace::Task order("order");
   {
     goro::trace::Region outer("prepare", &order);
