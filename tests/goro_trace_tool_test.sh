@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # End-to-end checks of goro-trace: validate (ok, corrupt, missing file), stats, goroutines
-# with and without --match, export --format=chrome, and bad usage (exit 2).
+# (grouped by name) with and without --match, export --format=chrome, and bad usage (exit 2).
 set -uo pipefail
 tool=tools/goro-trace/goro-trace
 trace=tests/fuzz/corpus/trace_reader/valid_two_generations
@@ -38,6 +38,12 @@ done
 out=$("$tool" goroutines "$trace") || fail "goroutines exited $?"
 [[ $(grep -c '^g' <<<"$out") -eq 3 ]] || fail "want 3 goroutines: $out"
 grep -q '^g17 start=main.worker' <<<"$out" || fail "g17 line: $out"
+# Grouped by name: where each goroutine came from (g17 from main.main, g1 is main).
+grep -q '^\[main.main.func1\] 1 goroutine$' <<<"$out" || fail "no group of g17: $out"
+grep -q '^\[main\] 1 goroutine$' <<<"$out" || fail "no group of g1: $out"
+out=$("$tool" stats "$trace") || fail "stats exited $?"
+grep -q 'Goroutines by name (3 groups)' <<<"$out" || fail "stats lacks the groups: $out"
+grep -qE '^ +1 .* main\.main\.func1$' <<<"$out" || fail "stats lacks main.main.func1: $out"
 out=$("$tool" goroutines "$trace" --match 'work(er)?$') || fail "goroutines --match exited $?"
 [[ $(grep -c '^g' <<<"$out") -eq 1 ]] || fail "--match should keep g17 only: $out"
 "$tool" goroutines "$trace" --match '(' >/dev/null 2>&1

@@ -33,6 +33,7 @@
 #include "runtime/sync.h"
 #include "runtime/world.h"
 #include "tests/trace_test_util.h"
+#include "tracer/reader/analysis.h"
 #include "tracer/asymmetric_fence.h"
 #include "tracer/clock.h"
 #include "tracer/emit.h"
@@ -323,6 +324,90 @@ TEST_P(TraceTest, StatusPassDescribesParkedGoroutines) {
                            << absl::StrJoin(e.stack_funcs, " <- ");
   }
   EXPECT_EQ(found, 1);
+}
+
+// A goroutine start function with a name of its own, for the start-PC test below. Not
+// inlined or merged, so it keeps its own address.
+ABSL_ATTRIBUTE_NOINLINE void StartPcProbe(void* done) {
+  static_cast<std::atomic<bool>*>(done)->store(true);
+}
+
+// The start stack of GoCreate names the start function itself, not the function placed
+// before it: the start PC is stored as a return address would be (Go adds PCQuantum).
+TEST(TraceStartPcTest, StartStackNamesTheStartFunction) {
+  const std::string path = testing_internal::TempTracePath("startpc");
+  testing_internal::RunGoroutines(2, [&] {
+    ASSERT_TRUE(trace::Start(path).ok());
+    std::atomic<bool> done{false};
+    runtime_internal::NewProc(&StartPcProbe, &done);
+    while (!done.load()) Yield();
+    testing_internal::AwaitGoroutineCount(1);
+    ASSERT_TRUE(trace::Stop().ok());
+  });
+  auto reader = trace::Reader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::vector<std::string> starts;
+  trace::Generation gen;
+  while (true) {
+    absl::StatusOr<bool> more = (*reader)->NextGeneration(&gen);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    for (const trace::Event& ev : gen.events) {
+      if (ev.type != trace::kEvGoCreate) continue;
+      const std::vector<trace::Frame>* s = gen.Stack(ev.args[2]);
+      ASSERT_NE(s, nullptr);
+      ASSERT_EQ(s->size(), 1u);
+      EXPECT_EQ(s->front().pc, reinterpret_cast<uintptr_t>(&StartPcProbe) + 1);
+      starts.push_back(s->front().func);
+    }
+  }
+  unlink(path.c_str());
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(starts[0], "StartPcProbe")) << starts[0];
+}
+
+// Spawns one goroutine from a function with a name of its own.
+ABSL_ATTRIBUTE_NOINLINE void SpawnFromNamedFunction(std::atomic<bool>* done) {
+  Go([done] { done->store(true); });
+}
+
+// A goroutine started with a lambda is named after the function that called goro::Go,
+// as Go names closures (main.worker.func1), and goroutines group by that name.
+TEST(TraceGoroutineNameTest, ALambdaIsNamedAfterTheFunctionThatStartedIt) {
+  const std::string path = testing_internal::TempTracePath("names");
+  testing_internal::RunGoroutines(2, [&] {
+    ASSERT_TRUE(trace::Start(path).ok());
+    std::atomic<bool> done1{false}, done2{false};
+    SpawnFromNamedFunction(&done1);
+    SpawnFromNamedFunction(&done2);
+    while (!done1.load() || !done2.load()) Yield();
+    testing_internal::AwaitGoroutineCount(1);
+    ASSERT_TRUE(trace::Stop().ok());
+  });
+  auto reader = trace::Reader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  trace::Analysis analysis;
+  trace::Generation gen;
+  while (true) {
+    absl::StatusOr<bool> more = (*reader)->NextGeneration(&gen);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    analysis.AddGeneration(gen);
+  }
+  analysis.Finish();
+  unlink(path.c_str());
+  int named = 0;
+  for (const auto& [id, g] : analysis.goroutines()) {
+    if (id == 1) continue;
+    EXPECT_EQ(g.name, "goro.SpawnFromNamedFunction.func1") << "g" << id;
+    named += g.name == "goro.SpawnFromNamedFunction.func1";
+  }
+  EXPECT_EQ(named, 2);
+  bool grouped = false;
+  for (const trace::GoroutineGroup& group : analysis.groups()) {
+    if (group.name == "goro.SpawnFromNamedFunction.func1") grouped = group.count == 2;
+  }
+  EXPECT_TRUE(grouped);
 }
 
 TEST(TraceAnnotationTest, TasksRegionsAndLogs) {

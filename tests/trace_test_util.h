@@ -1,5 +1,6 @@
 // Helpers for the trace suite: run a workload under goro::Run with tracing on, then read
-// the trace back, validate every generation, and hand the events to the test.
+// the trace back, validate every generation, check that Go 1.19's tools accept its go119
+// export (tests/go119_check.h), and hand the events to the test.
 
 #ifndef GORO_TESTS_TRACE_TEST_UTIL_H_
 #define GORO_TESTS_TRACE_TEST_UTIL_H_
@@ -16,6 +17,7 @@
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
 #include "runtime/goro.h"
+#include "tests/go119_check.h"
 #include "tests/goroutine_test_util.h"
 #include "tracer/format.h"
 #include "tracer/reader/reader.h"
@@ -80,7 +82,8 @@ inline int StackArg(uint8_t type) {
   }
 }
 
-// Reads and validates the trace at `path`. Every failure is a test failure.
+// Reads and validates the trace at `path`, then exports it to Go 1.19's format and has
+// `go tool trace -d` parse that (ExpectGo119ExportAccepted). Every failure is a test failure.
 inline TraceResult ReadAndValidate(const std::string& path, KeepEvents keep = KeepEvents::kAll) {
   TraceResult result;
   auto reader = trace::Reader::Open(path);
@@ -111,6 +114,7 @@ inline TraceResult ReadAndValidate(const std::string& path, KeepEvents keep = Ke
       result.events.push_back(std::move(te));
     }
   }
+  if (!::testing::Test::HasFailure()) ExpectGo119ExportAccepted(path, result.event_count);
   return result;
 }
 

@@ -437,7 +437,12 @@ void EventBracket::GoCreateSlow(TraceThreadState* w, G* newg, uintptr_t start_pc
   t.EnsureOwnProcStatus();
   t.EnsureCurrentGoStatus();
   const uint64_t stack = t.Stack(nullptr);
-  const uint64_t start = State().stacks[t.gen() % 2].Intern(&start_pc, 1);
+  // Stack tables hold return addresses, which are symbolised at pc - 1 (the call
+  // instruction). A start PC is a function's first instruction, so it is stored one byte
+  // further, as Go's traceGoCreate adds sys.PCQuantum, to symbolise to that function and
+  // not to the one before it.
+  const uintptr_t start_ret = start_pc + 1;
+  const uint64_t start = State().stacks[t.gen() % 2].Intern(&start_ret, 1);
   newg->trace_gen.store(t.gen(), std::memory_order_relaxed);  // GoCreate is its status
   t.Event(kEvGoCreate, {static_cast<uint64_t>(newg->id), stack, start});
 }

@@ -3,8 +3,9 @@
 //   goro-trace validate FILE                       exit 0 and "ok: ..." or 1 and the error
 //   goro-trace stats FILE                          event counts, per-goroutine times,
 //                                                  scheduler latency, GC and STW pauses
-//   goro-trace goroutines FILE [--match REGEX]     goroutines with their creation stacks
+//   goro-trace goroutines FILE [--match REGEX]     goroutines by name, with creation stacks
 //   goro-trace export --format=chrome FILE -o OUT  Chrome trace event JSON (Perfetto)
+//   goro-trace export --format=go119 FILE -o OUT   Go 1.19's trace format (go tool trace)
 //
 // Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
 
@@ -12,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@
 #include "absl/strings/str_format.h"
 #include "re2/re2.h"
 #include "tools/goro-trace/chrome_export.h"
+#include "tools/goro-trace/go119_export.h"
 #include "tracer/format.h"
 #include "tracer/reader/analysis.h"
 #include "tracer/reader/reader.h"
@@ -35,10 +38,12 @@ constexpr char kUsage[] =
     "usage: goro-trace COMMAND ...\n"
     "  validate FILE                        check the file and its G/P state machines\n"
     "  stats FILE                           event counts, per-goroutine times, latency, pauses\n"
-    "  goroutines FILE [--match REGEX]      goroutines and their creation stacks; with\n"
-    "                                       --match, those whose stacks name a matching\n"
-    "                                       function (RE2)\n"
-    "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n";
+    "  goroutines FILE [--match REGEX]      goroutines by name (where they were created)\n"
+    "                                       with their creation stacks; with --match, those\n"
+    "                                       whose name or stacks match (RE2)\n"
+    "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n"
+    "  export --format=go119 FILE -o OUT    write Go 1.19's trace format to OUT, for\n"
+    "                                       `go tool trace` and `go tool pprof`\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
@@ -129,6 +134,20 @@ int Stats(const std::string& file) {
                 FormatDuration(g.syscall_ns).c_str(), reasons.c_str());
   }
 
+  // Go's goroutine analysis groups goroutines by start function; goro's start functions
+  // are all goro::Go's trampoline, so the groups are by name (where the goroutine came from).
+  std::printf("\nGoroutines by name (%zu groups):\n  %6s %10s %10s %10s %10s  %s\n",
+              analysis.groups().size(), "count", "running", "runnable", "blocked", "syscall",
+              "name");
+  for (const goro::trace::GoroutineGroup& group : analysis.groups()) {
+    std::printf("  %6llu %10s %10s %10s %10s  %s\n",
+                static_cast<unsigned long long>(group.count),
+                FormatDuration(group.running_ns).c_str(),
+                FormatDuration(group.runnable_ns).c_str(),
+                FormatDuration(group.blocked_ns).c_str(),
+                FormatDuration(group.syscall_ns).c_str(), group.name.c_str());
+  }
+
   const auto& lat = analysis.sched_latencies();
   std::printf("\nScheduler latency (%zu samples): p50 %s, p99 %s\n", lat.size(),
               FormatDuration(Analysis::Percentile(lat, 0.5)).c_str(),
@@ -167,30 +186,41 @@ int Goroutines(const std::string& file, const std::string* pattern) {
   if (!s.ok()) return Error(file, s);
   analysis.Finish();
   constexpr size_t kTopFrames = 3;
+  // Grouped by name, the groups in Analysis::groups order, as Go's goroutine analysis lists
+  // goroutines under their start function.
+  std::map<std::string, std::vector<const goro::trace::GoroutineSummary*>> by_name;
   for (const auto& [id, g] : analysis.goroutines()) {
     if (re != nullptr) {
-      bool match = false;
+      bool match = RE2::PartialMatch(g.name, *re);
       for (const std::string& fn : g.functions) {
-        if (RE2::PartialMatch(fn, *re)) {
-          match = true;
-          break;
-        }
+        if (match) break;
+        match = RE2::PartialMatch(fn, *re);
       }
       if (!match) continue;
     }
-    std::string start = g.start_stack.empty() ? "?" : g.start_stack.front().func;
-    std::printf("g%llu start=%s%s%s\n", static_cast<unsigned long long>(id), start.c_str(),
-                g.created ? "" : " (created before the trace)", g.gone ? " (exited)" : "");
-    for (size_t i = 0; i < g.creation_stack.size() && i < kTopFrames; ++i) {
-      std::printf("    %s\n", FrameLine(g.creation_stack[i]).c_str());
+    by_name[g.name].push_back(&g);
+  }
+  for (const goro::trace::GoroutineGroup& group : analysis.groups()) {
+    auto it = by_name.find(group.name);
+    if (it == by_name.end()) continue;
+    std::printf("[%s] %zu goroutine%s\n", group.name.c_str(), it->second.size(),
+                it->second.size() == 1 ? "" : "s");
+    for (const goro::trace::GoroutineSummary* g : it->second) {
+      std::string start = g->start_stack.empty() ? "?" : g->start_stack.front().func;
+      std::printf("g%llu start=%s%s%s\n", static_cast<unsigned long long>(g->id),
+                  start.c_str(), g->created ? "" : " (created before the trace)",
+                  g->gone ? " (exited)" : "");
+      for (size_t i = 0; i < g->creation_stack.size() && i < kTopFrames; ++i) {
+        std::printf("    %s\n", FrameLine(g->creation_stack[i]).c_str());
+      }
     }
   }
   return 0;
 }
 
 int Export(const std::string& format, const std::string& file, const std::string& out_path) {
-  if (format != "chrome") {
-    std::fprintf(stderr, "goro-trace: unknown export format \"%s\" (want chrome)\n",
+  if (format != "chrome" && format != "go119") {
+    std::fprintf(stderr, "goro-trace: unknown export format \"%s\" (want chrome or go119)\n",
                  format.c_str());
     return 2;
   }
@@ -199,10 +229,21 @@ int Export(const std::string& format, const std::string& file, const std::string
     std::fprintf(stderr, "goro-trace: cannot write %s\n", out_path.c_str());
     return 1;
   }
-  goro::trace::ChromeExporter exporter(out);
-  absl::Status s =
-      ForEachGeneration(file, false, [&](const Generation& gen) { exporter.AddGeneration(gen); });
-  exporter.Finish();
+  absl::Status s;
+  std::string note;
+  if (format == "chrome") {
+    goro::trace::ChromeExporter exporter(out);
+    s = ForEachGeneration(file, false,
+                          [&](const Generation& gen) { exporter.AddGeneration(gen); });
+    exporter.Finish();
+  } else {
+    // Streams: one generation in memory at a time.
+    goro::trace::Go119Exporter exporter(out);
+    s = ForEachGeneration(file, false,
+                          [&](const Generation& gen) { exporter.AddGeneration(gen); });
+    exporter.Finish();
+    note = exporter.Note();
+  }
   out.close();
   if (!s.ok()) {
     std::remove(out_path.c_str());
@@ -212,6 +253,7 @@ int Export(const std::string& format, const std::string& file, const std::string
     std::fprintf(stderr, "goro-trace: error writing %s\n", out_path.c_str());
     return 1;
   }
+  if (!note.empty()) std::fprintf(stderr, "goro-trace: %s\n", note.c_str());
   return 0;
 }
 

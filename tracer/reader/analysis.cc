@@ -130,6 +130,7 @@ void Analysis::AddGeneration(const Generation& gen) {
         sum.created = true;
         if (const auto* s = gen.Stack(a[1])) sum.creation_stack = *s;
         if (const auto* s = gen.Stack(a[2])) sum.start_stack = *s;
+        sum.name = namer_.Name(sum.creation_stack, sum.start_stack);
         AddFunctions(g, gen, a[1]);
         AddFunctions(g, gen, a[2]);
         break;
@@ -233,6 +234,23 @@ void Analysis::Finish() {
       Enter(g, st, last_time_, reason);
     }
   }
+  absl::flat_hash_map<std::string, size_t> index;
+  for (auto& [id, g] : goroutines_) {
+    if (g.name.empty()) g.name = id == 1 ? "main" : "(created before the trace)";
+    auto [it, added] = index.try_emplace(g.name, groups_.size());
+    if (added) groups_.push_back(GoroutineGroup{g.name});
+    GoroutineGroup& group = groups_[it->second];
+    group.count++;
+    group.running_ns += g.running_ns;
+    group.runnable_ns += g.runnable_ns;
+    group.blocked_ns += g.blocked_total_ns();
+    group.syscall_ns += g.syscall_ns;
+  }
+  std::sort(groups_.begin(), groups_.end(),
+            [](const GoroutineGroup& a, const GoroutineGroup& b) {
+              return a.running_ns != b.running_ns ? a.running_ns > b.running_ns
+                                                  : a.name < b.name;
+            });
 }
 
 uint64_t Analysis::Percentile(std::vector<uint64_t> samples, double q) {

@@ -14,6 +14,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "tracer/format.h"
+#include "tracer/reader/goroutine_name.h"
 #include "tracer/reader/reader.h"
 
 namespace goro::trace {
@@ -34,11 +35,26 @@ struct GoroutineSummary {
   bool gone = false;                 // a GoDestroy for it is in the trace
   std::vector<Frame> creation_stack;  // the creator's stack at GoCreate
   std::vector<Frame> start_stack;     // the start function (one frame)
+  // Where it came from (GoroutineNamer): "Worker.func1" for the first lambda that Worker
+  // passed to goro::Go; "main" for goroutine 1 and "(created before the trace)" for other
+  // goroutines whose GoCreate the trace does not hold. Set by Finish at the latest.
+  std::string name;
   // Function names in every stack its events carry: its GoCreate's two stacks, its
   // GoStatusStack stack, and the stacks of events its M emitted while running it.
   std::set<std::string> functions;
 
   uint64_t blocked_total_ns() const;
+};
+
+// goro::trace::GoroutineGroup sums the goroutines of one name (Go's goroutine analysis
+// groups them by start function).
+struct GoroutineGroup {
+  std::string name;
+  uint64_t count = 0;
+  uint64_t running_ns = 0;
+  uint64_t runnable_ns = 0;
+  uint64_t blocked_ns = 0;
+  uint64_t syscall_ns = 0;
 };
 
 // goro::trace::Analysis accumulates statistics. Call AddGeneration for each generation in
@@ -60,6 +76,9 @@ class Analysis {
 
   // Goroutines by id.
   const std::map<uint64_t, GoroutineSummary>& goroutines() const { return goroutines_; }
+  // Goroutines grouped by name, the groups sorted by total running time (most first), then
+  // by name.
+  const std::vector<GoroutineGroup>& groups() const { return groups_; }
   // Scheduler latency samples (ns), in trace order: from becoming Runnable by GoCreate,
   // GoUnblock, GoStop or GoSyscallEndBlocked to the goroutine's next GoStart.
   const std::vector<uint64_t>& sched_latencies() const { return latencies_; }
@@ -95,6 +114,8 @@ class Analysis {
   void AddFunctions(uint64_t g, const Generation& gen, uint64_t stack);
 
   std::map<uint64_t, GoroutineSummary> goroutines_;
+  std::vector<GoroutineGroup> groups_;
+  GoroutineNamer namer_;
   absl::flat_hash_map<uint64_t, Tracked> tracked_;
   absl::flat_hash_map<uint64_t, uint64_t> m_g_;          // M -> the G it runs (0: none)
   absl::flat_hash_map<uint64_t, uint64_t> stw_begin_;    // M -> STWBegin time
