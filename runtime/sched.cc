@@ -8,6 +8,7 @@
 namespace goro::runtime_internal {
 
 std::atomic<Sched*> g_sched{nullptr};
+std::atomic<int64_t> g_threads_unjoined{0};
 
 namespace {
 

@@ -140,6 +140,15 @@ struct Sched {
 extern std::atomic<Sched*> g_sched;
 inline Sched* sched() { return g_sched.load(std::memory_order_acquire); }
 
+// Atomic (relaxed): threads goro started (Ms and sysmon) that have not been joined yet:
+// incremented after pthread_create, decremented after pthread_join. A count for leak
+// checks, ordered against nothing.
+extern std::atomic<int64_t> g_threads_unjoined;
+
+// runtime_internal::ThreadsNotJoined returns g_threads_unjoined: 0 whenever no goro::Run
+// is running, which the tests' teardown checks. Thread safety: thread-safe.
+inline int64_t ThreadsNotJoined() { return g_threads_unjoined.load(std::memory_order_relaxed); }
+
 // The global run queue (Go's globrunqput, globrunqputbatch, globrunqget). runq_size
 // mirrors its length for lock-free checks.
 void GlobRunqPutLocked(Sched* s, G* g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);

@@ -79,6 +79,7 @@ void NewM(Sched* s, P* p, bool spinning) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
   if (err != 0) GORO_FATAL("newm: pthread_create failed: errno ", err);
+  g_threads_unjoined.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Go's startm: run P `p` (or any idle P) on an idle or new M.

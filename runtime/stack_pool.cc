@@ -36,6 +36,10 @@ namespace {
 // MADV_GUARD_INSTALL (Linux 6.13+); glibc 2.36's headers predate it.
 constexpr int kMadvGuardInstall = 102;
 
+// Atomic (relaxed): stacks handed out by every pool of the process and not yet freed (a
+// count for leak checks; ordered against nothing).
+std::atomic<size_t> g_stacks_in_use_all_pools{0};
+
 size_t PageSize() {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return page;
@@ -209,6 +213,7 @@ absl::StatusOr<Stack*> StackPool::Allocate(int64_t goid) {
     stack->next_free_ = nullptr;
     stack->in_use_ = true;
     stacks_in_use_.fetch_add(1, std::memory_order_relaxed);
+    g_stacks_in_use_all_pools.fetch_add(1, std::memory_order_relaxed);
   }
 #if GORO_ASAN
   // Frames left by the previous user (switched away, never returned) may still be
@@ -237,6 +242,11 @@ void StackPool::Free(Stack* stack) {
   stack->next_free_ = free_list_;
   free_list_ = stack;
   stacks_in_use_.fetch_sub(1, std::memory_order_relaxed);
+  g_stacks_in_use_all_pools.fetch_sub(1, std::memory_order_relaxed);
+}
+
+size_t StackPool::StacksInUseInAllPools() {
+  return g_stacks_in_use_all_pools.load(std::memory_order_relaxed);
 }
 
 StackPoolStats StackPool::Stats() const {

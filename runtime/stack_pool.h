@@ -98,6 +98,12 @@ class StackPool {
   // goro::StackPool::Stats returns the counters. Thread safety: thread-safe, lock-free.
   StackPoolStats Stats() const;
 
+  // goro::StackPool::StacksInUseInAllPools returns how many stacks every pool of the
+  // process together has handed out and not taken back: 0 once every goro::Run has
+  // returned, which the tests' teardown checks.
+  // Thread safety: thread-safe, lock-free (a counter, not a snapshot of any pool).
+  static size_t StacksInUseInAllPools();
+
   // goro::StackPool::CommittedBytes returns the resident bytes of every slab now: stacks in
   // use and the hot tops of free ones (guard pages are never resident). One mincore per
   // 64 MiB slab, each walking the slab's page tables: about 80 ms with 100,000 stacks, so

@@ -133,23 +133,16 @@ TEST_P(TraceTest, ManyGoroutines) {
   EXPECT_GE(r.Count(trace::kEvGoStop), kN);  // each Yield
 }
 
-// Waits until the goroutine published in `g` is parked (Waiting), sleeping 1 ms at a time.
-// The 20 s deadline only bounds a goroutine that never parks; the caller's assertions then
-// fail.
-void AwaitParked(const std::atomic<G*>& g) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < deadline) {
-    G* p = g.load();
-    if (p != nullptr && (ReadGStatus(p) & ~uint32_t{kGScan}) == kGWaiting) return;
-    Sleep(absl::Milliseconds(1));
-  }
-}
+using testing_internal::AwaitParked;
 
 TEST_P(TraceTest, SelectMutexAndSleep) {
   TraceResult r = TraceWorkload(GetParam(), "select_mutex_sleep", [] {
     Chan<int> a(0), b(0);
-    Go([a]() mutable {
-      Sleep(absl::Milliseconds(2));
+    std::atomic<G*> selector{runtime_internal::CurrentG()};
+    Go([a, &selector]() mutable {
+      Sleep(absl::Microseconds(100));  // a sleep block for the trace (not for ordering)
+      // Send once main is blocked in the select: a select block for the trace.
+      if (!AwaitParked(selector, WaitReason::kSelect)) return;
       a.Send(1);
     });
     int got = 0;
@@ -185,7 +178,7 @@ TEST_P(TraceTest, SelectMutexAndSleep) {
       mu.Unlock();
       wg.Done();
     });
-    AwaitParked(waiter);
+    ASSERT_TRUE(AwaitParked(waiter, WaitReason::kSyncMutexLock));
     mu.Unlock();
     wg.Wait();
   });
@@ -296,7 +289,7 @@ TEST_P(TraceTest, StatusPassDescribesParkedGoroutines) {
       StatusPassParkedFrame(c);
       wg.Done();
     });
-    AwaitParked(parked);
+    ASSERT_TRUE(AwaitParked(parked, WaitReason::kChanReceive));
     parked_id = parked.load()->id;
     absl::Status started = trace::Start(path);
     ASSERT_TRUE(started.ok()) << started;

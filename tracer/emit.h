@@ -219,6 +219,11 @@ int CaptureStack(G* gp, const M* mp, int skip, uintptr_t* pcs, uint64_t* hash = 
 void SetOldOrderForTest(bool on);
 bool OldOrderForTest();
 
+// trace::internal::BuffersOutstanding returns how many trace buffers are held by threads
+// or queued for writing (handed out and not yet recycled): 0 whenever no trace is running,
+// which the tests' teardown checks. Thread safety: thread-safe (one relaxed load).
+int64_t BuffersOutstanding();
+
 }  // namespace trace::internal
 }  // namespace goro
 
