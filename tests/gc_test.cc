@@ -1,4 +1,4 @@
-// The collector (issue 5): a cycle reclaims the stack pages parked goroutines no longer use
+// The collector: a cycle reclaims the stack pages parked goroutines no longer use
 // and gcshrinkstackoff prevents it; each IsShrinkStackSafe reason defers the shrink to the
 // goroutine's next safe point; gctrace, the root hook, the automatic triggers, and the GC
 // events in a validated trace. Runs with tracecheckstackownership=1 (BUILD.bazel).

@@ -1,6 +1,7 @@
 // The trace suite: workloads traced with the stack-ownership check on (the suite's main
 // refuses to run without it), every trace read back and validated, and the expected events
-// asserted. Also the seed's regressions: the old event order must trip the check.
+// asserted. Also the regressions of Go's commit d6a3d093 (the stack-ownership check): the
+// old event order must trip the check.
 
 #include <fcntl.h>
 #include <linux/membarrier.h>
@@ -466,7 +467,7 @@ TEST(TraceFenceTest, LightAcquireWhereTheKernelOffersExpeditedMembarrier) {
 #endif
 }
 
-// --- The seed's regressions: the old order trips the ownership check ---
+// --- Go d6a3d093's regressions: the old order trips the ownership check ---
 
 using TraceDeathTest = TraceTest;
 INSTANTIATE_TEST_SUITE_P(Procs, TraceDeathTest, testing::Values(1, 2),
