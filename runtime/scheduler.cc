@@ -33,6 +33,7 @@
 #include "base/fatal.h"
 #include "base/no_preempt.h"
 #include "gc/shrink.h"
+#include "runtime/arch/frame.h"
 #include "runtime/g_status.h"
 #include "runtime/park.h"
 #include "runtime/preempt.h"
@@ -774,13 +775,7 @@ ABSL_ATTRIBUTE_NOINLINE void EnterSyscall() {
     // Where the G's own frames end while the call runs (G::syscall_sp): the caller's frame.
     const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
     g->syscall_fp = fp[0];
-#if defined(__x86_64__)
-    // The caller's SP at the call: above the return address and the saved frame pointer.
-    g->syscall_sp = reinterpret_cast<uintptr_t>(fp) + 2 * sizeof(uintptr_t);
-#else
-    // AArch64: the caller's frame record is at the bottom of its frame, at its SP.
-    g->syscall_sp = fp[0];
-#endif
+    g->syscall_sp = arch_internal::CallerStackPointer(fp);
   }
   P* p = m->p.load(std::memory_order_relaxed);
   m->oldp = p;
