@@ -85,8 +85,29 @@ struct Sched {
   G* gfree ABSL_GUARDED_BY(mu) = nullptr;      // dead Gs for reuse
   int32_t stopwait ABSL_GUARDED_BY(mu) = 0;    // Ps still to stop for STW
   // --- End mu-protected members ---
-  // Atomic: mirrors of mu-protected counts for lock-free checks (written under mu).
+  // Atomic (relaxed): mirror of the global queue's length, written under mu; a reader that
+  // acts on it takes mu and looks again.
   std::atomic<int32_t> runq_size{0};
+  // Atomic: idle Ps (the length of pidle, written under mu) and Ms looking for work
+  // (Go's sched.npidle and sched.nmspinning; nmspinning is changed lock-free).
+  //
+  // Memory ordering: the handshake between an M that stops looking for work and a
+  // goroutine that queues some (Go's "worker thread parking/unparking", proc.go). A
+  // submitter (Ready, NewProc) stores the G into a local run queue, then WakeP issues a
+  // seq_cst fence and reads npidle and nmspinning; if some P is idle and nobody spins, it
+  // starts a spinning M. An M in FindRunnable that found nothing publishes that it stopped
+  // (npidle++ under mu when it gives up its P; nmspinning-- with seq_cst if it was
+  // spinning), issues a seq_cst fence, and reads every P's run queue once more. The two
+  // fences are ordered one way or the other: if the M's comes first, the submitter reads
+  // its P as idle and its nmspinning as dropped and starts an M; if the submitter's comes
+  // first, the M's look sees the G and it takes an idle P and spins again. Either way a G
+  // queued locally is not left with an idle P and nobody looking (checked by
+  // tests/scheduler_wakeup_stress_test.cc). The global queue needs none of this: both
+  // sides use it under mu. The other decrements of nmspinning (an M stopping for STW, a
+  // claimed slot that found no idle P in StartM or met shutdown in NewM) are relaxed: they
+  // undo a claim while someone else is responsible for the work (the stopper, or the M
+  // that took the idle P). Go needs no separate fences because its atomics are
+  // sequentially consistent.
   std::atomic<int32_t> npidle{0};
   std::atomic<int32_t> nmspinning{0};
   // Atomic: a stop-the-world is in progress (Go's sched.gcwaiting); Ms stop their Ps at

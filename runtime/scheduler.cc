@@ -209,9 +209,12 @@ bool GcStopM(Sched* s, M* m) {
   return StopM(s, m);
 }
 
+// Go's resetspinning: a spinning M found work and stops spinning. If it was the last
+// spinner, it starts another (WakeP), since more work may be queued than it takes; WakeP's
+// fence orders the decrement before WakeP's own reads (see Sched::nmspinning).
 void ResetSpinning(Sched* s, M* m) {
   m->spinning = false;
-  if (s->nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) WakeP();
+  if (s->nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) WakeP();
 }
 
 // Go's findRunnable: blocks until there is a G to run; null at shutdown. *inherit_time is
@@ -286,45 +289,55 @@ G* FindRunnable(Sched* s, M* m, bool* inherit_time) {
       }
     }
     // Nothing: give up the P (Go's releasep + pidleput), re-check, then sleep.
+    G* from_global = nullptr;
     {
       base_internal::OsMutexLock lock(&s->mu);
       if (s->gcwaiting.load(std::memory_order_relaxed) || s->shutting_down.load(std::memory_order_relaxed)) {
         continue;
       }
       if (s->runq_size.load(std::memory_order_relaxed) > 0) {
-        G* g = GlobRunqGetLocked(s, p);
-        if (m->spinning) {
-          // Not ResetSpinning: it may start an M, which takes s->mu.
-          m->spinning = false;
-          s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
-        }
-        return g;
+        from_global = GlobRunqGetLocked(s, p);
+      } else {
+        ReleaseP(m);
+        PidlePutLocked(s, p);
       }
-      ReleaseP(m);
-      PidlePutLocked(s, p);
     }
-    bool was_spinning = m->spinning;
-    if (was_spinning) {
+    if (from_global != nullptr) {
+      // Still holding p. Go's schedule() calls resetspinning here: the last spinner to find
+      // work wakes another (ResetSpinning may start an M, which takes s->mu: not above).
+      if (m->spinning) ResetSpinning(s, m);
+      return from_global;
+    }
+    // The idle side of the handshake with WakeP (Sched::nmspinning, "Memory ordering"):
+    // first publish that this M no longer looks for work (nmspinning, and npidle above),
+    // then a full fence, then look at every run queue once more. A goroutine queued after
+    // our last look is then either seen here or its WakeP sees our P idle and nobody
+    // spinning, and starts an M. Go rechecks only on the spinning->idle transition; goro
+    // rechecks on every M that gives up its P here, which also closes the window for an M
+    // that never spun (it scans allp once, on the way to sleep).
+    if (m->spinning) {
       m->spinning = false;
-      s->nmspinning.fetch_sub(1, std::memory_order_acq_rel);
-      // Work may have arrived between our last look and dropping the P: look again.
-      for (auto& other : s->allp) {
-        if (!other->runq.Empty()) {
-          P* q;
-          {
-            base_internal::OsMutexLock lock(&s->mu);
-            q = PidleGetLocked(s);
-          }
-          if (q != nullptr) {
-            AcquireP(m, q);
-            m->spinning = true;
-            s->nmspinning.fetch_add(1, std::memory_order_relaxed);
-          }
-          break;
-        }
-      }
-      if (m->p.load(std::memory_order_relaxed) != nullptr) continue;
+      s->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     }
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    for (auto& other : s->allp) {
+      if (!other->runq.Empty()) {
+        P* q;
+        {
+          base_internal::OsMutexLock lock(&s->mu);
+          q = PidleGetLocked(s);
+        }
+        if (q != nullptr) {
+          // Spinning again, as in Go: if this M then finds the work, ResetSpinning wakes
+          // another M for whatever else may be queued.
+          AcquireP(m, q);
+          m->spinning = true;
+          s->nmspinning.fetch_add(1, std::memory_order_relaxed);
+        }
+        break;
+      }
+    }
+    if (m->p.load(std::memory_order_relaxed) != nullptr) continue;
     if (!StopM(s, m)) return nullptr;
   }
 }
@@ -669,6 +682,10 @@ void GoroutineEntry(void* arg) {
 // others run on a scheduler stack, where the handler never stops a thread.
 void WakeP() {
   Sched* s = sched();
+  // The submitting side of the handshake (Sched::nmspinning, "Memory ordering"): the
+  // caller has just queued a G (run queue store); this fence orders that store before the
+  // reads of npidle and nmspinning below, against the idle side's fence in FindRunnable.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   if (s->npidle.load(std::memory_order_relaxed) == 0) return;
   int32_t zero = 0;
   if (s->nmspinning.load(std::memory_order_relaxed) != 0 ||
