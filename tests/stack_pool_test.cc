@@ -112,8 +112,35 @@ TEST(StackPool, StacksCommitLazilyAndFreeKeepsOnlyTheHotTop) {
   EXPECT_EQ(ResidentStackBytes(*s), s->size());
   pool->Free(s);
   EXPECT_LE(ResidentStackBytes(*s), pool->options().hot_bytes);
-  EXPECT_EQ(pool->Stats().free_committed_bytes_max,
-            pool->Stats().stacks_total * pool->options().hot_bytes);
+  EXPECT_EQ(pool->Stats().hot_free_stacks, 1u);
+  EXPECT_EQ(pool->Stats().free_committed_bytes_max, pool->options().hot_bytes);
+}
+
+// Past max_hot_free_stacks, a freed stack gives back its hot top too; reusing a hot stack
+// makes room for the next.
+TEST(StackPool, FreeKeepsAtMostMaxHotFreeStacksHot) {
+  StackPoolOptions options;
+  options.max_hot_free_stacks = 2;
+  absl::StatusOr<std::unique_ptr<StackPool>> made = StackPool::Create(options);
+  ASSERT_TRUE(made.ok()) << made.status();
+  StackPool& pool = **made;
+  std::vector<Stack*> stacks;
+  for (int i = 0; i < 4; ++i) {
+    stacks.push_back(*pool.Allocate(i + 1));
+    std::memset(reinterpret_cast<void*>(stacks.back()->hi() - 4 * Page()), 0xab, 4 * Page());
+  }
+  for (Stack* s : stacks) pool.Free(s);
+  EXPECT_EQ(pool.Stats().hot_free_stacks, 2u);
+  EXPECT_EQ(ResidentStackBytes(*stacks[0]), 4 * Page());  // hot top kept (16 KiB)
+  EXPECT_EQ(ResidentStackBytes(*stacks[1]), 4 * Page());
+  EXPECT_EQ(ResidentStackBytes(*stacks[2]), 0u);  // past the bound: released whole
+  EXPECT_EQ(ResidentStackBytes(*stacks[3]), 0u);
+  EXPECT_EQ(pool.Stats().free_committed_bytes_max, 2 * pool.options().hot_bytes);
+  // LIFO: the last freed (released whole) comes back first; a hot one later.
+  std::vector<Stack*> again;
+  for (int i = 0; i < 4; ++i) again.push_back(*pool.Allocate(10 + i));
+  EXPECT_EQ(pool.Stats().hot_free_stacks, 0u);
+  for (Stack* s : again) pool.Free(s);
 }
 
 TEST(StackPool, CommittedBytesCountsEverySlabsResidentPages) {
