@@ -94,6 +94,11 @@ G* GlobRunqGetLocked(Sched* s, P* p) {
   return g;
 }
 
+DeadGCounts ReadDeadGCounts(Sched* s) {
+  base_internal::OsMutexLock lock(&s->mu);
+  return {s->ngfree, s->ngfree_nostack};
+}
+
 void PidlePutLocked(Sched* s, P* p) {
   p->status.store(kPIdle, std::memory_order_release);
   p->m.store(nullptr, std::memory_order_relaxed);

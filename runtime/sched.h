@@ -82,7 +82,15 @@ struct Sched {
   P* pidle ABSL_GUARDED_BY(mu) = nullptr;      // idle Ps
   M* midle ABSL_GUARDED_BY(mu) = nullptr;      // idle Ms
   int32_t nmidle ABSL_GUARDED_BY(mu) = 0;
-  G* gfree ABSL_GUARDED_BY(mu) = nullptr;      // dead Gs for reuse
+  // Dead Gs for reuse (Go's sched.gFree): at most kMaxCachedDeadGs keep their stacks
+  // (gfree; the collector takes batches off it to trim them and puts them back), the rest
+  // gave their stacks back to the pool (gfree_nostack). The G objects themselves stay until
+  // Run returns, as Go's allgs do: the collector and the tracer walk allgs without
+  // expecting entries to disappear.
+  G* gfree ABSL_GUARDED_BY(mu) = nullptr;
+  int32_t ngfree ABSL_GUARDED_BY(mu) = 0;  // dead Gs holding a stack, on gfree or trimming
+  G* gfree_nostack ABSL_GUARDED_BY(mu) = nullptr;
+  int32_t ngfree_nostack ABSL_GUARDED_BY(mu) = 0;
   int32_t stopwait ABSL_GUARDED_BY(mu) = 0;    // Ps still to stop for STW
   // --- End mu-protected members ---
   // Atomic (relaxed): mirror of the global queue's length, written under mu; a reader that
@@ -155,6 +163,20 @@ struct Sched {
   pthread_t sysmon_thread{};
   int64_t start_ns = 0;  // Constant: NanoTime() at Run.
 };
+
+// runtime_internal::kMaxCachedDeadGs bounds the dead Gs that keep their stacks for reuse
+// (Sched::gfree). 1024 stacks hold at most 256 MiB of reserve and usually a few pages
+// each; past the bound a dead G's stack goes back to the pool, which releases its pages.
+inline constexpr int32_t kMaxCachedDeadGs = 1024;
+
+// runtime_internal::DeadGCounts is a snapshot of the dead-G cache, for tests and dumps.
+struct DeadGCounts {
+  int32_t with_stack;     // on gfree (or being trimmed by the collector)
+  int32_t without_stack;  // on gfree_nostack
+};
+// runtime_internal::ReadDeadGCounts takes s->mu and reads both counts.
+// Thread safety: thread-safe.
+DeadGCounts ReadDeadGCounts(Sched* s);
 
 // runtime_internal::sched is the running scheduler, or null outside goro::Run.
 // Atomic: set (release) by Run before any M starts, cleared after every M stopped.

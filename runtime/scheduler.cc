@@ -46,7 +46,6 @@ namespace goro::runtime_internal {
 namespace {
 
 constexpr uint32_t kGlobalQueueCheckInterval = 61;  // Go checks the global queue every 61
-constexpr int32_t kMaxCachedDeadGs = 1024;          // dead Gs keep their stacks up to this
 
 void* MStart(void* arg);
 void Schedule(M* m);
@@ -348,12 +347,29 @@ void DropG(M* m, G* g) {
   SetCurrentG(nullptr);
 }
 
-// Go's gfput: keep the dead G (and, within a bound, its stack) for reuse.
+// Go's gfput: keep the dead G for reuse, with its stack while fewer than kMaxCachedDeadGs
+// dead Gs hold one; past that the stack goes back to the pool (which releases its pages),
+// as Go's collector frees the stacks of dead Gs (markrootFreeGStacks).
 void GFPut(Sched* s, G* g) {
-  base_internal::OsMutexLock lock(&s->mu);
   static_assert(kMaxCachedDeadGs > 0);
-  g->sched_link = s->gfree;
-  s->gfree = g;
+  Stack* give_back = nullptr;
+  {
+    base_internal::OsMutexLock lock(&s->mu);
+    if (g->stack != nullptr && s->ngfree < kMaxCachedDeadGs) {
+      g->sched_link = s->gfree;
+      s->gfree = g;
+      ++s->ngfree;
+      return;
+    }
+    give_back = g->stack;
+    g->stack = nullptr;
+    g->sched_link = s->gfree_nostack;
+    s->gfree_nostack = g;
+    ++s->ngfree_nostack;
+  }
+  // Outside s->mu: Free calls madvise. The G is Dead and its stack ours (DESIGN.md 3); a
+  // collector that takes it off gfree_nostack finds no stack to trim.
+  if (give_back != nullptr) s->stacks->Free(give_back);
 }
 
 void BeginShutdown(Sched* s) {
@@ -706,8 +722,12 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
     g = s->gfree;
     if (g != nullptr) {
       s->gfree = g->sched_link;
-      g->sched_link = nullptr;
+      --s->ngfree;
+    } else if ((g = s->gfree_nostack) != nullptr) {
+      s->gfree_nostack = g->sched_link;
+      --s->ngfree_nostack;
     }
+    if (g != nullptr) g->sched_link = nullptr;
   }
   if (g == nullptr) {
     auto owned = std::make_unique<G>();
