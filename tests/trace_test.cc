@@ -438,7 +438,7 @@ void ReadClockPair(int64_t* trace_ns, int64_t* mono_ns) {
 // 0.1%, which a wrong multiplier would miss by far more; the pairs' own error is 0.01%).
 TEST(TraceClockTest, TheTscClockFollowsClockMonotonic) {
   if (!trace::internal::TscUsable()) {
-    GTEST_SKIP() << "no invariant TSC used by the kernel here; the clock is clock_gettime";
+    GTEST_SKIP() << "the clock is clock_gettime here: " << trace::internal::TscDecision().reason;
   }
   trace::internal::ChooseClock(true);
   ASSERT_TRUE(trace::internal::ClockIsTsc());
