@@ -313,13 +313,19 @@ G* FindRunnable(Sched* s, M* m, bool* inherit_time) {
     // our last look is then either seen here or its WakeP sees our P idle and nobody
     // spinning, and starts an M. Go rechecks only on the spinning->idle transition; goro
     // rechecks on every M that gives up its P here, which also closes the window for an M
-    // that never spun (it scans allp once, on the way to sleep).
-    if (m->spinning) {
+    // that never spun (it scans allp once, on the way to sleep). Such an M leaves the work
+    // to a spinner if one is counted after the fence: that spinner's own recheck, when it
+    // stops, is ordered after our fence, so it sees the work or the submitter sees it gone
+    // (and this keeps Go's cap on spinners, which the steal loop above applies).
+    const bool was_spinning = m->spinning;
+    if (was_spinning) {
       m->spinning = false;
       s->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     }
     std::atomic_thread_fence(std::memory_order_seq_cst);
+    const bool recheck = was_spinning || s->nmspinning.load(std::memory_order_relaxed) == 0;
     for (auto& other : s->allp) {
+      if (!recheck) break;
       if (!other->runq.Empty()) {
         P* q;
         {
