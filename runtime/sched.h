@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "base/mutex.h"
+#include "runtime/arch/sanitizer.h"
 #include "runtime/g.h"
 #include "runtime/m.h"
 #include "runtime/note.h"
@@ -118,6 +119,9 @@ struct Sched {
   // sequentially consistent.
   std::atomic<int32_t> npidle{0};
   std::atomic<int32_t> nmspinning{0};
+  // Atomic (seq_cst read-modify-writes only): stands in for the handshake's fences in
+  // ThreadSanitizer builds (HandshakeFence).
+  std::atomic<uint32_t> handshake{0};
   // Atomic: a stop-the-world is in progress (Go's sched.gcwaiting); Ms stop their Ps at
   // the next scheduling point.
   std::atomic<bool> gcwaiting{false};
@@ -163,6 +167,20 @@ struct Sched {
   pthread_t sysmon_thread{};
   int64_t start_ns = 0;  // Constant: NanoTime() at Run.
 };
+
+// runtime_internal::HandshakeFence is the full fence of each side of the nmspinning
+// handshake (Sched::nmspinning's "Memory ordering"): a seq_cst fence. ThreadSanitizer does
+// not model fences (gcc rejects them under -fsanitize=thread), so TSan builds use a seq_cst
+// read-modify-write of one shared atomic, which orders the two sides for TSan as well (the
+// later RMW reads from the earlier). Thread safety: thread-safe.
+inline void HandshakeFence(Sched* s) {
+#if GORO_TSAN
+  s->handshake.fetch_add(0, std::memory_order_seq_cst);
+#else
+  (void)s;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
 
 // runtime_internal::kMaxCachedDeadGs bounds the dead Gs that keep their stacks for reuse
 // (Sched::gfree). 1024 stacks hold at most 256 MiB of reserve and usually a few pages

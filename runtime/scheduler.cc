@@ -322,7 +322,7 @@ G* FindRunnable(Sched* s, M* m, bool* inherit_time) {
       m->spinning = false;
       s->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     }
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    HandshakeFence(s);
     const bool recheck = was_spinning || s->nmspinning.load(std::memory_order_relaxed) == 0;
     for (auto& other : s->allp) {
       if (!recheck) break;
@@ -707,7 +707,7 @@ void WakeP() {
   // The submitting side of the handshake (Sched::nmspinning, "Memory ordering"): the
   // caller has just queued a G (run queue store); this fence orders that store before the
   // reads of npidle and nmspinning below, against the idle side's fence in FindRunnable.
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  HandshakeFence(s);
   if (s->npidle.load(std::memory_order_relaxed) == 0) return;
   int32_t zero = 0;
   if (s->nmspinning.load(std::memory_order_relaxed) != 0 ||
