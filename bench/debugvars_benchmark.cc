@@ -1,4 +1,4 @@
-// Benchmarks of GORODEBUG settings (issue 2, section 5): the hot-path read of live settings
+// Benchmarks of GORODEBUG settings: the hot-path read of live settings
 // against a plain relaxed std::atomic load and absl::GetFlag in the same binary, and parsing
 // plus validating a 32-entry GORODEBUG string. At the end the binary prints the peer ratios
 // from the medians (or means) of this run.

@@ -1,4 +1,4 @@
-// The collector's costs (issue 5's goals):
+// The collector's costs (the goals in docs/benchmarks.md):
 //
 //   BM_GC_Pause/<n>          one cycle with n parked goroutines and nothing to shrink: its
 //                            longer stop-the-world pause, the time waiting for Ps to stop,

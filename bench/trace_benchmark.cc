@@ -1,4 +1,4 @@
-// The tracer's costs (issue 4's goals), measured as same-run ratios on one P:
+// The tracer's costs (goals in docs/benchmarks.md), measured as same-run ratios on one P:
 //
 //   BM_Trace_EventNoStack          one event without a stack (bracket + clock + encode)
 //   BM_Trace_EventStack16          one event with a 16-frame stack (walk + intern + encode)

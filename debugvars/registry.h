@@ -165,7 +165,7 @@ class Registry {
 
   void Register(Setting* setting);
   void Unregister(Setting* setting);
-  // Validates parsed entries into `staged`, appending problems. `for_api` adds the frozen
+  // Validates parsed entries into `staged`, appending problems. `check_frozen` adds the frozen
   // check for startup settings.
   void StageLocked(const ParseResult& parsed, absl::string_view where, bool check_frozen,
                    std::vector<Staged>* staged, std::vector<Problem>* problems) const

@@ -82,9 +82,12 @@ struct CycleWork {
   int64_t busy_ns = 0;
 };
 
-// Cycle numbers. started is written by the collector in pause 1, completed after pause 2;
-// cycles are serialised by g_cycle_token.
+// Cycle numbers; cycles are serialised by g_cycle_token.
+// Atomic (relaxed): incremented by the collector in pause 1, with the world stopped.
 std::atomic<uint64_t> g_cycles_started{0};
+// Atomic: incremented (release) once the cycle is over, after pause 2 has ended and the
+// world runs again; read with acquire by gc::CyclesCompleted, so a reader that sees the
+// count also sees that cycle's stats in g_last_cycle.
 std::atomic<uint64_t> g_cycles_completed{0};
 // Atomic: a cycle is running (Go's work.startSema). acquire/release pairs order one
 // collector's work before the next's.

@@ -14,7 +14,8 @@
 // GC is executing on its scheduler stack, and its own M may walk its frames for a trace
 // event without the scan bit (DESIGN.md 4 rule 3). Those frames lie above the saved SP and
 // a release only touches pages below it, so a walk and a release made while the saved SP
-// is accurate never meet. The rule is kept because it is the seed's rule and because it
+// is accurate never meet. The rule is kept because Go has it (since commit d6a3d093,
+// "runtime: take a stack trace during tracing only when we own the stack") and because it
 // costs nothing; runtime/park.h's CallOnSchedulerStackWaitingForGC is what keeps the
 // saved SP accurate for as long as the goroutine is Waiting for GC.
 

@@ -20,6 +20,7 @@
 #include <chrono>
 
 #include "base/fatal.h"
+#include "runtime/arch/cpu_relax.h"
 #include "runtime/g.h"
 #include "runtime/m.h"
 #include "runtime/preempt.h"
@@ -34,21 +35,13 @@ class Backoff {
   void Wait() {
     if (iterations_++ == 0) start_ = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() - start_ < std::chrono::microseconds(5)) {
-      for (int i = 0; i < 10; ++i) CpuRelax();
+      for (int i = 0; i < 10; ++i) arch_internal::CpuRelax();
     } else {
       sched_yield();
     }
   }
 
  private:
-  static void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    asm volatile("yield" ::: "memory");
-#endif
-  }
-
   int iterations_ = 0;                              // Owner: the waiting thread.
   std::chrono::steady_clock::time_point start_{};   // Owner: the waiting thread.
 };

@@ -145,7 +145,10 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
     }
   }
   for (M* m : others) m->park.Wakeup();
-  for (M* m : others) pthread_join(m->thread, nullptr);
+  for (M* m : others) {
+    pthread_join(m->thread, nullptr);
+    g_threads_unjoined.fetch_sub(1, std::memory_order_relaxed);
+  }
   // A trace still on (GOROTRACE, or a Start without a Stop) ends with the run.
   if (trace::IsEnabled()) {
     absl::Status stopped = trace::Stop();

@@ -8,6 +8,7 @@
 namespace goro::runtime_internal {
 
 std::atomic<Sched*> g_sched{nullptr};
+std::atomic<int64_t> g_threads_unjoined{0};
 
 namespace {
 
@@ -91,6 +92,11 @@ G* GlobRunqGetLocked(Sched* s, P* p) {
     if (!p->runq.Put(extra, false, &overflow)) GlobRunqPutBatchLocked(s, overflow);
   }
   return g;
+}
+
+DeadGCounts ReadDeadGCounts(Sched* s) {
+  base_internal::OsMutexLock lock(&s->mu);
+  return {s->ngfree, s->ngfree_nostack};
 }
 
 void PidlePutLocked(Sched* s, P* p) {

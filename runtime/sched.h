@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "base/mutex.h"
+#include "runtime/arch/sanitizer.h"
 #include "runtime/g.h"
 #include "runtime/m.h"
 #include "runtime/note.h"
@@ -82,13 +83,45 @@ struct Sched {
   P* pidle ABSL_GUARDED_BY(mu) = nullptr;      // idle Ps
   M* midle ABSL_GUARDED_BY(mu) = nullptr;      // idle Ms
   int32_t nmidle ABSL_GUARDED_BY(mu) = 0;
-  G* gfree ABSL_GUARDED_BY(mu) = nullptr;      // dead Gs for reuse
+  // Dead Gs for reuse (Go's sched.gFree): at most kMaxCachedDeadGs keep their stacks
+  // (gfree; the collector takes batches off it to trim them and puts them back), the rest
+  // gave their stacks back to the pool (gfree_nostack). The G objects themselves stay until
+  // Run returns, as Go's allgs do: the collector and the tracer walk allgs without
+  // expecting entries to disappear.
+  G* gfree ABSL_GUARDED_BY(mu) = nullptr;
+  int32_t ngfree ABSL_GUARDED_BY(mu) = 0;  // dead Gs holding a stack, on gfree or trimming
+  G* gfree_nostack ABSL_GUARDED_BY(mu) = nullptr;
+  int32_t ngfree_nostack ABSL_GUARDED_BY(mu) = 0;
   int32_t stopwait ABSL_GUARDED_BY(mu) = 0;    // Ps still to stop for STW
   // --- End mu-protected members ---
-  // Atomic: mirrors of mu-protected counts for lock-free checks (written under mu).
+  // Atomic (relaxed): mirror of the global queue's length, written under mu; a reader that
+  // acts on it takes mu and looks again.
   std::atomic<int32_t> runq_size{0};
+  // Atomic: idle Ps (the length of pidle, written under mu) and Ms looking for work
+  // (Go's sched.npidle and sched.nmspinning; nmspinning is changed lock-free).
+  //
+  // Memory ordering: the handshake between an M that stops looking for work and a
+  // goroutine that queues some (Go's "worker thread parking/unparking", proc.go). A
+  // submitter (Ready, NewProc) stores the G into a local run queue, then WakeP issues a
+  // seq_cst fence and reads npidle and nmspinning; if some P is idle and nobody spins, it
+  // starts a spinning M. An M in FindRunnable that found nothing publishes that it stopped
+  // (npidle++ under mu when it gives up its P; nmspinning-- with seq_cst if it was
+  // spinning), issues a seq_cst fence, and reads every P's run queue once more. The two
+  // fences are ordered one way or the other: if the M's comes first, the submitter reads
+  // its P as idle and its nmspinning as dropped and starts an M; if the submitter's comes
+  // first, the M's look sees the G and it takes an idle P and spins again. Either way a G
+  // queued locally is not left with an idle P and nobody looking (checked by
+  // tests/scheduler_wakeup_stress_test.cc). The global queue needs none of this: both
+  // sides use it under mu. The other decrements of nmspinning (an M stopping for STW, a
+  // claimed slot that found no idle P in StartM or met shutdown in NewM) are relaxed: they
+  // undo a claim while someone else is responsible for the work (the stopper, or the M
+  // that took the idle P). Go needs no separate fences because its atomics are
+  // sequentially consistent.
   std::atomic<int32_t> npidle{0};
   std::atomic<int32_t> nmspinning{0};
+  // Atomic (seq_cst read-modify-writes only): stands in for the handshake's fences in
+  // ThreadSanitizer builds (HandshakeFence).
+  std::atomic<uint32_t> handshake{0};
   // Atomic: a stop-the-world is in progress (Go's sched.gcwaiting); Ms stop their Ps at
   // the next scheduling point.
   std::atomic<bool> gcwaiting{false};
@@ -135,10 +168,47 @@ struct Sched {
   int64_t start_ns = 0;  // Constant: NanoTime() at Run.
 };
 
+// runtime_internal::HandshakeFence is the full fence of each side of the nmspinning
+// handshake (Sched::nmspinning's "Memory ordering"): a seq_cst fence. ThreadSanitizer does
+// not model fences (gcc rejects them under -fsanitize=thread), so TSan builds use a seq_cst
+// read-modify-write of one shared atomic, which orders the two sides for TSan as well (the
+// later RMW reads from the earlier). Thread safety: thread-safe.
+inline void HandshakeFence(Sched* s) {
+#if GORO_TSAN
+  s->handshake.fetch_add(0, std::memory_order_seq_cst);
+#else
+  (void)s;
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
+
+// runtime_internal::kMaxCachedDeadGs bounds the dead Gs that keep their stacks for reuse
+// (Sched::gfree). 1024 stacks hold at most 256 MiB of reserve and usually a few pages
+// each; past the bound a dead G's stack goes back to the pool, which releases its pages.
+inline constexpr int32_t kMaxCachedDeadGs = 1024;
+
+// runtime_internal::DeadGCounts is a snapshot of the dead-G cache, for tests and dumps.
+struct DeadGCounts {
+  int32_t with_stack;     // on gfree (or being trimmed by the collector)
+  int32_t without_stack;  // on gfree_nostack
+};
+// runtime_internal::ReadDeadGCounts takes s->mu and reads both counts.
+// Thread safety: thread-safe.
+DeadGCounts ReadDeadGCounts(Sched* s);
+
 // runtime_internal::sched is the running scheduler, or null outside goro::Run.
 // Atomic: set (release) by Run before any M starts, cleared after every M stopped.
 extern std::atomic<Sched*> g_sched;
 inline Sched* sched() { return g_sched.load(std::memory_order_acquire); }
+
+// Atomic (relaxed): threads goro started (Ms and sysmon) that have not been joined yet:
+// incremented after pthread_create, decremented after pthread_join. A count for leak
+// checks, ordered against nothing.
+extern std::atomic<int64_t> g_threads_unjoined;
+
+// runtime_internal::ThreadsNotJoined returns g_threads_unjoined: 0 whenever no goro::Run
+// is running, which the tests' teardown checks. Thread safety: thread-safe.
+inline int64_t ThreadsNotJoined() { return g_threads_unjoined.load(std::memory_order_relaxed); }
 
 // The global run queue (Go's globrunqput, globrunqputbatch, globrunqget). runq_size
 // mirrors its length for lock-free checks.

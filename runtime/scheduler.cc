@@ -33,6 +33,7 @@
 #include "base/fatal.h"
 #include "base/no_preempt.h"
 #include "gc/shrink.h"
+#include "runtime/arch/frame.h"
 #include "runtime/g_status.h"
 #include "runtime/park.h"
 #include "runtime/preempt.h"
@@ -45,7 +46,6 @@ namespace goro::runtime_internal {
 namespace {
 
 constexpr uint32_t kGlobalQueueCheckInterval = 61;  // Go checks the global queue every 61
-constexpr int32_t kMaxCachedDeadGs = 1024;          // dead Gs keep their stacks up to this
 
 void* MStart(void* arg);
 void Schedule(M* m);
@@ -79,6 +79,7 @@ void NewM(Sched* s, P* p, bool spinning) {
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   pthread_attr_destroy(&attr);
   if (err != 0) GORO_FATAL("newm: pthread_create failed: errno ", err);
+  g_threads_unjoined.fetch_add(1, std::memory_order_relaxed);
 }
 
 // Go's startm: run P `p` (or any idle P) on an idle or new M.
@@ -210,9 +211,12 @@ bool GcStopM(Sched* s, M* m) {
   return StopM(s, m);
 }
 
+// Go's resetspinning: a spinning M found work and stops spinning. If it was the last
+// spinner, it starts another (WakeP), since more work may be queued than it takes; WakeP's
+// fence orders the decrement before WakeP's own reads (see Sched::nmspinning).
 void ResetSpinning(Sched* s, M* m) {
   m->spinning = false;
-  if (s->nmspinning.fetch_sub(1, std::memory_order_acq_rel) == 1) WakeP();
+  if (s->nmspinning.fetch_sub(1, std::memory_order_seq_cst) == 1) WakeP();
 }
 
 // Go's findRunnable: blocks until there is a G to run; null at shutdown. *inherit_time is
@@ -287,45 +291,61 @@ G* FindRunnable(Sched* s, M* m, bool* inherit_time) {
       }
     }
     // Nothing: give up the P (Go's releasep + pidleput), re-check, then sleep.
+    G* from_global = nullptr;
     {
       base_internal::OsMutexLock lock(&s->mu);
       if (s->gcwaiting.load(std::memory_order_relaxed) || s->shutting_down.load(std::memory_order_relaxed)) {
         continue;
       }
       if (s->runq_size.load(std::memory_order_relaxed) > 0) {
-        G* g = GlobRunqGetLocked(s, p);
-        if (m->spinning) {
-          // Not ResetSpinning: it may start an M, which takes s->mu.
-          m->spinning = false;
-          s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
-        }
-        return g;
+        from_global = GlobRunqGetLocked(s, p);
+      } else {
+        ReleaseP(m);
+        PidlePutLocked(s, p);
       }
-      ReleaseP(m);
-      PidlePutLocked(s, p);
     }
-    bool was_spinning = m->spinning;
+    if (from_global != nullptr) {
+      // Still holding p. Go's schedule() calls resetspinning here: the last spinner to find
+      // work wakes another (ResetSpinning may start an M, which takes s->mu: not above).
+      if (m->spinning) ResetSpinning(s, m);
+      return from_global;
+    }
+    // The idle side of the handshake with WakeP (Sched::nmspinning, "Memory ordering"):
+    // first publish that this M no longer looks for work (nmspinning, and npidle above),
+    // then a full fence, then look at every run queue once more. A goroutine queued after
+    // our last look is then either seen here or its WakeP sees our P idle and nobody
+    // spinning, and starts an M. Go rechecks only on the spinning->idle transition; goro
+    // rechecks on every M that gives up its P here, which also closes the window for an M
+    // that never spun (it scans allp once, on the way to sleep). Such an M leaves the work
+    // to a spinner if one is counted after the fence: that spinner's own recheck, when it
+    // stops, is ordered after our fence, so it sees the work or the submitter sees it gone
+    // (and this keeps Go's cap on spinners, which the steal loop above applies).
+    const bool was_spinning = m->spinning;
     if (was_spinning) {
       m->spinning = false;
-      s->nmspinning.fetch_sub(1, std::memory_order_acq_rel);
-      // Work may have arrived between our last look and dropping the P: look again.
-      for (auto& other : s->allp) {
-        if (!other->runq.Empty()) {
-          P* q;
-          {
-            base_internal::OsMutexLock lock(&s->mu);
-            q = PidleGetLocked(s);
-          }
-          if (q != nullptr) {
-            AcquireP(m, q);
-            m->spinning = true;
-            s->nmspinning.fetch_add(1, std::memory_order_relaxed);
-          }
-          break;
-        }
-      }
-      if (m->p.load(std::memory_order_relaxed) != nullptr) continue;
+      s->nmspinning.fetch_sub(1, std::memory_order_seq_cst);
     }
+    HandshakeFence(s);
+    const bool recheck = was_spinning || s->nmspinning.load(std::memory_order_relaxed) == 0;
+    for (auto& other : s->allp) {
+      if (!recheck) break;
+      if (!other->runq.Empty()) {
+        P* q;
+        {
+          base_internal::OsMutexLock lock(&s->mu);
+          q = PidleGetLocked(s);
+        }
+        if (q != nullptr) {
+          // Spinning again, as in Go: if this M then finds the work, ResetSpinning wakes
+          // another M for whatever else may be queued.
+          AcquireP(m, q);
+          m->spinning = true;
+          s->nmspinning.fetch_add(1, std::memory_order_relaxed);
+        }
+        break;
+      }
+    }
+    if (m->p.load(std::memory_order_relaxed) != nullptr) continue;
     if (!StopM(s, m)) return nullptr;
   }
 }
@@ -336,12 +356,29 @@ void DropG(M* m, G* g) {
   SetCurrentG(nullptr);
 }
 
-// Go's gfput: keep the dead G (and, within a bound, its stack) for reuse.
+// Go's gfput: keep the dead G for reuse, with its stack while fewer than kMaxCachedDeadGs
+// dead Gs hold one; past that the stack goes back to the pool (which releases its pages),
+// as Go's collector frees the stacks of dead Gs (markrootFreeGStacks).
 void GFPut(Sched* s, G* g) {
-  base_internal::OsMutexLock lock(&s->mu);
   static_assert(kMaxCachedDeadGs > 0);
-  g->sched_link = s->gfree;
-  s->gfree = g;
+  Stack* give_back = nullptr;
+  {
+    base_internal::OsMutexLock lock(&s->mu);
+    if (g->stack != nullptr && s->ngfree < kMaxCachedDeadGs) {
+      g->sched_link = s->gfree;
+      s->gfree = g;
+      ++s->ngfree;
+      return;
+    }
+    give_back = g->stack;
+    g->stack = nullptr;
+    g->sched_link = s->gfree_nostack;
+    s->gfree_nostack = g;
+    ++s->ngfree_nostack;
+  }
+  // Outside s->mu: Free calls madvise. The G is Dead and its stack ours (DESIGN.md 3); a
+  // collector that takes it off gfree_nostack finds no stack to trim.
+  if (give_back != nullptr) s->stacks->Free(give_back);
 }
 
 void BeginShutdown(Sched* s) {
@@ -672,6 +709,10 @@ void GoroutineEntry(void* arg) {
 // others run on a scheduler stack, where the handler never stops a thread.
 void WakeP() {
   Sched* s = sched();
+  // The submitting side of the handshake (Sched::nmspinning, "Memory ordering"): the
+  // caller has just queued a G (run queue store); this fence orders that store before the
+  // reads of npidle and nmspinning below, against the idle side's fence in FindRunnable.
+  HandshakeFence(s);
   if (s->npidle.load(std::memory_order_relaxed) == 0) return;
   int32_t zero = 0;
   if (s->nmspinning.load(std::memory_order_relaxed) != 0 ||
@@ -692,8 +733,12 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
     g = s->gfree;
     if (g != nullptr) {
       s->gfree = g->sched_link;
-      g->sched_link = nullptr;
+      --s->ngfree;
+    } else if ((g = s->gfree_nostack) != nullptr) {
+      s->gfree_nostack = g->sched_link;
+      --s->ngfree_nostack;
     }
+    if (g != nullptr) g->sched_link = nullptr;
   }
   if (g == nullptr) {
     auto owned = std::make_unique<G>();
@@ -778,13 +823,7 @@ ABSL_ATTRIBUTE_NOINLINE void EnterSyscall() {
     // Where the G's own frames end while the call runs (G::syscall_sp): the caller's frame.
     const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
     g->syscall_fp = fp[0];
-#if defined(__x86_64__)
-    // The caller's SP at the call: above the return address and the saved frame pointer.
-    g->syscall_sp = reinterpret_cast<uintptr_t>(fp) + 2 * sizeof(uintptr_t);
-#else
-    // AArch64: the caller's frame record is at the bottom of its frame, at its SP.
-    g->syscall_sp = fp[0];
-#endif
+    g->syscall_sp = arch_internal::CallerStackPointer(fp);
   }
   P* p = m->p.load(std::memory_order_relaxed);
   m->oldp = p;

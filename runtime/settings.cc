@@ -106,9 +106,10 @@ debugvars::DurationSetting traceadvanceperiod({
 debugvars::EnumSetting traceclock({
     .name = "traceclock",
     .doc = "The execution tracer's clock: auto reads the TSC (scaled to nanoseconds) where "
-           "the kernel's own clocksource is the TSC, else clock_gettime; monotonic always "
-           "calls clock_gettime(CLOCK_MONOTONIC), at about twice the cost per event. Read "
-           "each time tracing starts: a change applies to the next trace.",
+           "the CPU reports an invariant TSC and a calibration against CLOCK_MONOTONIC "
+           "agrees, else clock_gettime; monotonic always calls "
+           "clock_gettime(CLOCK_MONOTONIC), at about twice the cost per event. Read each "
+           "time tracing starts: a change applies to the next trace.",
     .mutability = Mutability::kLive,
     .values = {"auto", "monotonic"},
     .default_value = "auto",

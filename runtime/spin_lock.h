@@ -10,19 +10,13 @@
 
 #include "absl/base/thread_annotations.h"
 #include "base/no_preempt.h"
+#include "runtime/arch/cpu_relax.h"
 
 namespace goro::runtime_internal {
 
-// runtime_internal::CpuRelax tells the CPU that the caller is spinning (x86 `pause`,
-// arm64 `yield`; nothing elsewhere). Go's procyield(1).
-// Thread safety: thread-safe.
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#elif defined(__aarch64__)
-  asm volatile("yield" ::: "memory");
-#endif
-}
+// runtime_internal::CpuRelax is arch_internal::CpuRelax (runtime/arch/cpu_relax.h): the
+// spin-wait hint, Go's procyield(1).
+using arch_internal::CpuRelax;
 
 // runtime_internal::SpinLock guards a short critical section that never blocks: a wait
 // queue, a ring buffer, a counter. Lock() spins with CpuRelax for a while, then calls

@@ -82,6 +82,9 @@ class Stack {
   Stack* next_free_ = nullptr;
   // Protected by the pool's mutex: whether the stack is handed out.
   bool in_use_ = false;
+  // Protected by the pool's mutex: free, and its hot top still committed (counted in the
+  // pool's hot_free_).
+  bool hot_ = false;
 };
 
 // goro::kDefaultStackReleaseMargin is the margin ReleaseStackBelow keeps below the red zone

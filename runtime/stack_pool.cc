@@ -36,6 +36,10 @@ namespace {
 // MADV_GUARD_INSTALL (Linux 6.13+); glibc 2.36's headers predate it.
 constexpr int kMadvGuardInstall = 102;
 
+// Atomic (relaxed): stacks handed out by every pool of the process and not yet freed (a
+// count for leak checks; ordered against nothing).
+std::atomic<size_t> g_stacks_in_use_all_pools{0};
+
 size_t PageSize() {
   static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
   return page;
@@ -208,7 +212,12 @@ absl::StatusOr<Stack*> StackPool::Allocate(int64_t goid) {
     free_list_ = stack->next_free_;
     stack->next_free_ = nullptr;
     stack->in_use_ = true;
+    if (stack->hot_) {
+      stack->hot_ = false;
+      hot_free_.fetch_sub(1, std::memory_order_relaxed);
+    }
     stacks_in_use_.fetch_add(1, std::memory_order_relaxed);
+    g_stacks_in_use_all_pools.fetch_add(1, std::memory_order_relaxed);
   }
 #if GORO_ASAN
   // Frames left by the previous user (switched away, never returned) may still be
@@ -224,8 +233,10 @@ void StackPool::Free(Stack* stack) {
     GORO_FATAL("StackPool::Free: stack ", static_cast<void*>(stack),
                " does not belong to pool ", static_cast<void*>(this));
   }
-  // Return all but the hot top to the kernel; the pages read back as zeros.
-  const size_t cold = stack->size() - options_.hot_bytes;
+  // Return all but the hot top to the kernel (the pages read back as zeros); the whole
+  // stack once max_hot_free_stacks free stacks keep theirs.
+  const bool keep_hot = hot_free_.load(std::memory_order_relaxed) < options_.max_hot_free_stacks;
+  const size_t cold = keep_hot ? stack->size() - options_.hot_bytes : stack->size();
   if (cold > 0) madvise(reinterpret_cast<void*>(stack->lo()), cold, MADV_DONTNEED);
   base_internal::OsMutexLock lock(&mu_);
   if (!stack->in_use_) {
@@ -233,10 +244,17 @@ void StackPool::Free(Stack* stack) {
                ") freed twice (last goroutine ", stack->goid(), ")");
   }
   stack->in_use_ = false;
+  stack->hot_ = keep_hot && options_.hot_bytes > 0;
+  if (stack->hot_) hot_free_.fetch_add(1, std::memory_order_relaxed);
   stack->set_goid(0);
   stack->next_free_ = free_list_;
   free_list_ = stack;
   stacks_in_use_.fetch_sub(1, std::memory_order_relaxed);
+  g_stacks_in_use_all_pools.fetch_sub(1, std::memory_order_relaxed);
+}
+
+size_t StackPool::StacksInUseInAllPools() {
+  return g_stacks_in_use_all_pools.load(std::memory_order_relaxed);
 }
 
 StackPoolStats StackPool::Stats() const {
@@ -246,10 +264,11 @@ StackPoolStats StackPool::Stats() const {
   s.slabs = slab_count_.load(std::memory_order_relaxed);
   s.stacks_total = stacks_total_.load(std::memory_order_relaxed);
   s.stacks_in_use = stacks_in_use_.load(std::memory_order_relaxed);
+  s.hot_free_stacks = hot_free_.load(std::memory_order_relaxed);
   s.reserved_bytes = s.slabs * options_.slab_bytes;
   s.in_use_bytes = s.stacks_in_use * options_.stack_bytes;
-  const size_t free_stacks = s.stacks_total >= s.stacks_in_use ? s.stacks_total - s.stacks_in_use : 0;
-  s.free_committed_bytes_max = free_stacks * options_.hot_bytes;
+  // Only hot tops stay committed in free stacks: the rest was released or never touched.
+  s.free_committed_bytes_max = s.hot_free_stacks * options_.hot_bytes;
   s.released_bytes = released_bytes_.load(std::memory_order_relaxed);
   return s;
 }

@@ -38,6 +38,10 @@ struct StackPoolOptions {
   size_t slab_bytes = 64 * 1024 * 1024;
   // Bytes at the top of a freed stack that stay committed (the "hot" top reused next).
   size_t hot_bytes = 16 * 1024;
+  // How many free stacks keep their hot top; a stack freed beyond that is released whole,
+  // so that after a spike of goroutines the free list commits at most
+  // max_hot_free_stacks * hot_bytes (16 MiB by default).
+  size_t max_hot_free_stacks = 1024;
 };
 
 // goro::kMinStacksPerSlab is the fewest stacks a slab holds (see slab_bytes). With the
@@ -54,8 +58,10 @@ struct StackPoolStats {
   size_t stacks_in_use;       // Stacks handed out and not yet freed.
   size_t reserved_bytes;      // Virtual bytes of all slabs, guards included.
   size_t in_use_bytes;        // stacks_in_use * stack_bytes (reserved, not committed).
-  size_t free_committed_bytes_max;  // Upper bound of committed bytes in free stacks.
+  size_t free_committed_bytes_max;  // Upper bound of committed bytes in free stacks
+                                    // (hot_free_stacks * hot_bytes).
   size_t released_bytes;      // Resident bytes returned to the kernel so far (shrinks).
+  size_t hot_free_stacks;     // Free stacks whose hot top is still committed.
 };
 
 // goro::StackPool hands out goroutine stacks. Stacks are carved from slabs of many stacks
@@ -97,6 +103,12 @@ class StackPool {
 
   // goro::StackPool::Stats returns the counters. Thread safety: thread-safe, lock-free.
   StackPoolStats Stats() const;
+
+  // goro::StackPool::StacksInUseInAllPools returns how many stacks every pool of the
+  // process together has handed out and not taken back: 0 once every goro::Run has
+  // returned, which the tests' teardown checks.
+  // Thread safety: thread-safe, lock-free (a counter, not a snapshot of any pool).
+  static size_t StacksInUseInAllPools();
 
   // goro::StackPool::CommittedBytes returns the resident bytes of every slab now: stacks in
   // use and the hot tops of free ones (guard pages are never resident). One mincore per
@@ -150,6 +162,10 @@ class StackPool {
   std::atomic<size_t> slab_count_{0};
   std::atomic<size_t> stacks_total_{0};
   std::atomic<size_t> stacks_in_use_{0};
+  // Atomic: free stacks with a committed hot top (Stack::hot_); written under mu_, read
+  // relaxed by Free (to decide before taking mu_: the bound is approximate by the number of
+  // threads freeing at once) and by Stats().
+  std::atomic<size_t> hot_free_{0};
   // Atomic: added to (relaxed) by ReleaseStackBelow and Free.
   std::atomic<size_t> released_bytes_{0};
 };

@@ -126,11 +126,13 @@ void StartSysmon(Sched* s) {
   gc_internal::PacerStart(s->start_ns);
   int err = pthread_create(&s->sysmon_thread, nullptr, SysmonMain, s);
   if (err != 0) GORO_FATAL("sysmon: pthread_create failed: errno ", err);
+  g_threads_unjoined.fetch_add(1, std::memory_order_relaxed);
 }
 
 void StopSysmon(Sched* s) {
   s->sysmon_stop.Wakeup();
   pthread_join(s->sysmon_thread, nullptr);
+  g_threads_unjoined.fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace goro::runtime_internal

@@ -28,7 +28,9 @@ struct TraceThreadState {
   // read by the advance.
   std::atomic<uint64_t> seqlock{0};
   // Owner: the owning thread inside an acquire window; the advance once the generation is
-  // over. The tracer's buffers, indexed by generation parity (tracer::TraceBuf*).
+  // over. The tracer's buffers, indexed by generation parity (each a
+  // goro::trace::internal::TraceBuf*, tracer/batch.h; void* here because core sits below
+  // the tracer).
   void* buf[2] = {nullptr, nullptr};
   // Owner: the owning thread. The generation of the open window while seqlock is odd, so
   // that a window opened inside another (a core hook inside a scheduler site) joins it.

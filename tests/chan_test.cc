@@ -13,7 +13,9 @@
 
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "runtime/g.h"
 #include "runtime/goro.h"
+#include "runtime/wait_reason.h"
 #include "tests/goroutine_test_util.h"
 
 namespace goro {
@@ -30,11 +32,7 @@ class ChanTest : public testing::TestWithParam<int> {
 INSTANTIATE_TEST_SUITE_P(Procs, ChanTest, testing::Values(1, 2, 4),
                          testing_internal::ProcsName);
 
-// Sleeps (parking) until flag is set; bounded so that a bug fails instead of hanging.
-void AwaitFlag(const std::atomic<bool>& flag) {
-  for (int i = 0; i < 10000 && !flag.load(); ++i) Sleep(absl::Milliseconds(1));
-  ASSERT_TRUE(flag.load());
-}
+using testing_internal::AwaitParked;
 
 TEST_P(ChanTest, UnbufferedDeliversInOrder) {
   RunGoro([] {
@@ -73,12 +71,18 @@ TEST_P(ChanTest, BufferedKeepsOrderWhenSendersBlock) {
   RunGoro([] {
     Chan<int> c(2);
     Chan<bool> done(0);
-    Go([c, done]() mutable {
+    std::atomic<G*> sender{nullptr};
+    Go([c, done, &sender]() mutable {
+      sender = runtime_internal::CurrentG();
       for (int i = 0; i < 100; ++i) c.Send(i);  // blocks whenever the buffer is full
       done.Send(true);
     });
     for (int i = 0; i < 100; ++i) {
-      if (i % 7 == 0) Sleep(absl::Microseconds(200));  // let the sender fill and block
+      // Now and then the sender has filled the buffer and is parked in Send: the receive
+      // then takes from the buffer and moves the parked sender's element in behind it.
+      if (i % 7 == 0 && i < 98) {
+        ASSERT_TRUE(AwaitParked(sender, WaitReason::kChanSend));
+      }
       ASSERT_EQ(c.Receive(), i);
     }
     EXPECT_TRUE(done.Receive().value());
@@ -90,12 +94,15 @@ TEST_P(ChanTest, UnbufferedSendWaitsForReceiver) {
     Chan<int> c(0);
     std::atomic<bool> sent{false};
     Chan<bool> done(0);
-    Go([c, &sent, done]() mutable {
+    std::atomic<G*> sender{nullptr};
+    Go([c, &sent, done, &sender]() mutable {
+      sender = runtime_internal::CurrentG();
       c.Send(7);
       sent = true;
       done.Send(true);
     });
-    Sleep(absl::Milliseconds(20));
+    // Parked in Send with nobody receiving: the send has not completed.
+    ASSERT_TRUE(AwaitParked(sender, WaitReason::kChanSend));
     EXPECT_FALSE(sent.load());
     EXPECT_EQ(c.Receive(), 7);
     done.Receive();
@@ -107,13 +114,15 @@ TEST_P(ChanTest, TrySendHandsToWaitingReceiver) {
   RunGoro([] {
     Chan<int> c(0);
     Chan<int> result(1);
-    Go([c, result]() mutable { result.Send(c.Receive().value()); });
-    // The receiver is parked once a non-blocking send succeeds.
-    int tries = 0;
-    while (!c.TrySend(42)) {
-      ASSERT_LT(++tries, 10000);
-      Sleep(absl::Microseconds(100));
-    }
+    std::atomic<G*> receiver{nullptr};
+    Go([c, result, &receiver]() mutable {
+      receiver = runtime_internal::CurrentG();
+      result.Send(c.Receive().value());
+    });
+    // Once the receiver is parked, a non-blocking send on the unbuffered channel must
+    // find it and hand the value over.
+    ASSERT_TRUE(AwaitParked(receiver, WaitReason::kChanReceive));
+    EXPECT_TRUE(c.TrySend(42));
     EXPECT_EQ(result.Receive(), 42);
   });
 }
@@ -123,14 +132,14 @@ TEST_P(ChanTest, ReceiversAreServedFifo) {
     Chan<int> c(0);
     Chan<int> order(10);
     for (int i = 0; i < 5; ++i) {
-      std::atomic<bool> started{false};
-      Go([c, order, i, &started]() mutable {
-        started = true;
+      // Receiver i is parked before receiver i+1 starts: that is the queue order.
+      std::atomic<G*> receiver{nullptr};
+      Go([c, order, i, &receiver]() mutable {
+        receiver = runtime_internal::CurrentG();
         int v = c.Receive().value();
         order.Send(i * 100 + v);
       });
-      AwaitFlag(started);
-      Sleep(absl::Milliseconds(10));  // let it park in Receive
+      ASSERT_TRUE(AwaitParked(receiver, WaitReason::kChanReceive));
     }
     for (int v = 0; v < 5; ++v) c.Send(v);
     std::vector<int> got;
@@ -146,14 +155,20 @@ TEST_P(ChanTest, CloseWakesAllReceivers) {
     Chan<int> c(0);
     Chan<bool> results(16);
     constexpr int kReceivers = 8;
+    std::atomic<G*> receivers[kReceivers] = {};
     for (int i = 0; i < kReceivers; ++i) {
-      Go([c, results]() mutable {
+      Go([c, results, &receivers, i]() mutable {
+        receivers[i] = runtime_internal::CurrentG();
         int v = -1;
         bool ok = c.Receive(&v);
         results.Send(!ok && v == 0);
       });
     }
-    Sleep(absl::Milliseconds(10));
+    // Every receiver is blocked in Receive, so it is the Close that must wake each one
+    // (a receiver that came after the Close would see it without blocking).
+    for (const std::atomic<G*>& r : receivers) {
+      ASSERT_TRUE(AwaitParked(r, WaitReason::kChanReceive));
+    }
     c.Close();
     for (int i = 0; i < kReceivers; ++i) EXPECT_TRUE(results.Receive().value());
   });
@@ -211,15 +226,21 @@ TEST_P(ChanTest, NilChannelNeverCompletes) {
     EXPECT_FALSE(nil.TryReceive(&v, &ok));
     std::atomic<bool> received{false};
     std::atomic<bool> sent{false};
-    Go([nil, &received] {
+    std::atomic<G*> receiver{nullptr};
+    std::atomic<G*> sender{nullptr};
+    Go([nil, &received, &receiver] {
+      receiver = runtime_internal::CurrentG();
       nil.Receive();
       received = true;
     });
-    Go([nil, &sent] {
+    Go([nil, &sent, &sender] {
+      sender = runtime_internal::CurrentG();
       nil.Send(1);
       sent = true;
     });
-    Sleep(absl::Milliseconds(20));
+    // Parked for good, with the nil-channel reasons.
+    ASSERT_TRUE(AwaitParked(receiver, WaitReason::kChanReceiveNilChan));
+    ASSERT_TRUE(AwaitParked(sender, WaitReason::kChanSendNilChan));
     EXPECT_FALSE(received.load());
     EXPECT_FALSE(sent.load());
     // Returning from main abandons the two blocked goroutines, as in Go.
@@ -357,8 +378,13 @@ TEST_P(ChanDeathTest, BlockedSenderDiesWhenChannelCloses) {
   EXPECT_DEATH(RunGoro([] {
                  Chan<int> c(0);
                  Chan<bool> never(0);
-                 Go([c]() mutable { c.Send(1); });
-                 Sleep(absl::Milliseconds(10));
+                 std::atomic<G*> sender{nullptr};
+                 Go([c, &sender]() mutable {
+                   sender = runtime_internal::CurrentG();
+                   c.Send(1);
+                 });
+                 // Blocked in Send: the Close is what makes it fail.
+                 if (!AwaitParked(sender, WaitReason::kChanSend)) return;
                  c.Close();
                  never.Receive();  // the sender's fatal error ends the process
                }),
@@ -390,17 +416,27 @@ TEST_P(ChanDeathTest, CloseOfNilChannel) {
 TEST(ChanShutdownTest, AbandonedWaiterOnChannelOnlyItsCallableHolds) {
   bool returned = false;
   goro::Run([&] {
+    std::atomic<G*> waiters[9] = {};
     for (int i = 0; i < 8; ++i) {
       Chan<int> own(0);
-      Go([own]() mutable { own.Receive(); });
+      Go([own, &waiters, i]() mutable {
+        waiters[i] = runtime_internal::CurrentG();
+        own.Receive();
+      });
     }
     Chan<int> buffered(4);
     buffered.Send(7);  // a buffered element destroyed with the channel
-    Go([buffered]() mutable { buffered.Send(1); buffered.Send(2); buffered.Send(3); buffered.Send(4); });
-    Sleep(absl::Milliseconds(5));
+    Go([buffered, &waiters]() mutable {
+      waiters[8] = runtime_internal::CurrentG();
+      buffered.Send(1); buffered.Send(2); buffered.Send(3); buffered.Send(4);
+    });
+    // Main returns with all nine queued on their channels.
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(AwaitParked(waiters[i], WaitReason::kChanReceive));
+    ASSERT_TRUE(AwaitParked(waiters[8], WaitReason::kChanSend));
     returned = true;
   });
   EXPECT_TRUE(returned);
+  testing_internal::ExpectNothingLeaked();
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The collector (issue 5): a cycle reclaims the stack pages parked goroutines no longer use
+// The collector: a cycle reclaims the stack pages parked goroutines no longer use
 // and gcshrinkstackoff prevents it; each IsShrinkStackSafe reason defers the shrink to the
 // goroutine's next safe point; gctrace, the root hook, the automatic triggers, and the GC
 // events in a validated trace. Runs with tracecheckstackownership=1 (BUILD.bazel).
@@ -354,8 +354,8 @@ TEST(GcTest, GcTracePrintsOneLinePerCycleAndRefusals) {
       });
       done.Done();
     });
+    // in_call is set inside the call, so the goroutine is in Syscall from here on.
     while (!in_call.load()) Sleep(absl::Microseconds(200));
-    Sleep(absl::Milliseconds(1));
     ASSERT_TRUE(gc::Collect().ok());
     ASSERT_TRUE(gc::Collect().ok());
     char c = 'x';
@@ -392,17 +392,17 @@ TEST(GcTest, RootScanHookSeesTheLiveRangeOfEveryGoroutine) {
   HookRecord rec;
   RunGoroutines(2, [&] {
     Chan<int> c(0);
-    Notification ready;
+    std::atomic<G*> receiver{nullptr};
     Go([&, c]() mutable {
       int local = 42;
       rec.goid = CurrentId();
       rec.local = reinterpret_cast<uintptr_t>(&local);
-      ready.Notify();
+      receiver = runtime_internal::CurrentG();
       c.Receive();
       EXPECT_EQ(local, 42);
     });
-    ready.WaitForNotification();
-    Sleep(absl::Milliseconds(1));
+    // Parked in Receive, with `local` live in the frame below the parked SP.
+    ASSERT_TRUE(testing_internal::AwaitParked(receiver, WaitReason::kChanReceive));
     gc::SetRootScanHook(RecordRoots, &rec);
     absl::StatusOr<gc::CycleStats> st = gc::Collect();
     gc::SetRootScanHook(nullptr, nullptr);

@@ -1,18 +1,29 @@
-// Test helpers for goroutine suites (chan, select, sync): run a test body as goro's main
-// goroutine on N Ps and make sure every other goroutine (but those a test abandons on
-// purpose) has exited before main returns.
+// Test helpers for goroutine suites: run a test body as goro's main goroutine on N Ps, wait
+// for a goroutine to be parked (instead of sleeping and hoping), end the binary at once on
+// a fatal assertion inside a goroutine, and check that a run gave back what it took.
 
 #ifndef GORO_TESTS_GOROUTINE_TEST_UTIL_H_
 #define GORO_TESTS_GOROUTINE_TEST_UTIL_H_
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <utility>
 
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "runtime/g.h"
+#include "runtime/g_status.h"
 #include "runtime/goro.h"
+#include "runtime/sched.h"
 #include "runtime/scheduler.h"
+#include "runtime/stack_pool.h"
+#include "runtime/wait_reason.h"
+#include "tracer/emit.h"
 
 namespace goro::testing_internal {
 
@@ -21,10 +32,90 @@ inline std::string ProcsName(const ::testing::TestParamInfo<int>& param_info) {
   return "procs" + std::to_string(param_info.param);
 }
 
+// How long the Await* helpers wait before they fail the test. Only a bug reaches it: every
+// wait ends as soon as the state it waits for is seen.
+inline constexpr absl::Duration kAwaitDeadline = absl::Seconds(20);
+
+// Fatal assertions inside goroutines.
+//
+// An ASSERT_* that fails returns from the function it is in. Inside a goroutine that skips
+// the Done(), Send() or Unlock() that other goroutines wait for, and the test hangs until
+// Bazel's timeout kills it, far from the failure. So every binary that includes this header
+// ends at once, with exit status 1, when a fatal failure is reported on a thread that is
+// running a goroutine (main included): GoogleTest has printed the failure by then (its
+// printer is the first listener), and nothing is left waiting. Non-fatal EXPECT_* failures
+// are unaffected. The price: the tests after the failing one in the same binary do not run.
+class FailFastInGoroutines : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestPartResult(const ::testing::TestPartResult& result) override {
+    if (!result.fatally_failed()) return;
+    G* g = runtime_internal::CurrentG();
+    if (g == nullptr) return;  // not a goroutine: ASSERT_* returns as usual
+    std::fflush(stdout);
+    std::fprintf(stderr,
+                 "goro test: fatal assertion failure in goroutine %lld; ending the test binary "
+                 "(other goroutines would wait for this one forever)\n",
+                 static_cast<long long>(g->id));
+    std::fflush(stderr);
+    std::_Exit(1);
+  }
+};
+
+// Registers FailFastInGoroutines once per binary, before main runs.
+inline bool InstallFailFastInGoroutines() {
+  ::testing::UnitTest::GetInstance()->listeners().Append(new FailFastInGoroutines);
+  return true;
+}
+inline const bool kFailFastInGoroutinesInstalled = InstallFailFastInGoroutines();
+
+// AwaitParked waits, as a goroutine, until the goroutine published in `g` (each test stores
+// runtime_internal::CurrentG() there from inside it) is parked: Waiting, with wait reason
+// `reason`. Parked means that whatever it blocked in has queued it, so an operation that
+// must find it blocked (a Close, an Unlock, a Signal) now will. Returns false, after
+// reporting a non-fatal failure with the status it saw, if that does not happen within
+// kAwaitDeadline. With reason kZero, any reason outside the Waiting-for-GC set counts (a
+// Waiting-for-GC goroutine is still running). Precondition: called from a goroutine.
+inline bool AwaitParked(const std::atomic<G*>& g, WaitReason reason = WaitReason::kZero) {
+  const absl::Time deadline = absl::Now() + kAwaitDeadline;
+  for (;;) {
+    G* p = g.load();
+    uint32_t status = 0;
+    WaitReason seen = WaitReason::kZero;
+    if (p != nullptr) {
+      status = ReadGStatus(p) & ~uint32_t{kGScan};
+      seen = p->wait_reason.load(std::memory_order_relaxed);
+      const bool reason_ok = reason == WaitReason::kZero ? !IsWaitingForGC(seen) : seen == reason;
+      if (status == kGWaiting && reason_ok) return true;
+    }
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "goroutine " << (p == nullptr ? -1 : p->id) << " never parked with reason \""
+                    << WaitReasonString(reason) << "\": status "
+                    << (p == nullptr ? "unpublished" : GStatusString(status)) << ", reason \""
+                    << WaitReasonString(seen) << "\"";
+      return false;
+    }
+    Sleep(absl::Microseconds(100));
+  }
+}
+
+// AwaitFlag waits, as a goroutine, until `flag` is set; false (with a non-fatal failure)
+// after kAwaitDeadline. Precondition: called from a goroutine.
+inline bool AwaitFlag(const std::atomic<bool>& flag) {
+  const absl::Time deadline = absl::Now() + kAwaitDeadline;
+  while (!flag.load()) {
+    if (absl::Now() > deadline) {
+      ADD_FAILURE() << "flag never set";
+      return false;
+    }
+    Sleep(absl::Microseconds(100));
+  }
+  return true;
+}
+
 // Parks the calling goroutine until only `expected` goroutines (main included) remain
-// alive; fails the test after 20 s.
+// alive; fails the test after kAwaitDeadline.
 inline void AwaitGoroutineCount(int64_t expected) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  const absl::Time deadline = absl::Now() + kAwaitDeadline;
   for (;;) {
     int64_t live = runtime_internal::sched()->live_goroutines.load(std::memory_order_relaxed);
     if (live <= expected) return;
@@ -36,8 +127,20 @@ inline void AwaitGoroutineCount(int64_t expected) {
   }
 }
 
+// ExpectNothingLeaked checks, after goro::Run has returned, that the run gave back what it
+// took (STYLE.md's leak rule): no stack still handed out by any stack pool, every thread it
+// started (Ms, sysmon) joined, and no trace buffer still held by a thread or queued.
+// Goroutines are counted while the run is on (AwaitGoroutineCount).
+inline void ExpectNothingLeaked() {
+  EXPECT_EQ(runtime_internal::sched(), nullptr) << "goro::Run's scheduler is still installed";
+  EXPECT_EQ(StackPool::StacksInUseInAllPools(), 0u) << "goroutine stacks not returned";
+  EXPECT_EQ(runtime_internal::ThreadsNotJoined(), 0) << "threads goro started, not joined";
+  EXPECT_EQ(trace::internal::BuffersOutstanding(), 0) << "trace buffers not recycled";
+}
+
 // Runs f() as the main goroutine of a goro::Run with `procs` Ps; before main returns,
-// waits for every goroutine but main and `abandoned` deliberately blocked ones to exit.
+// waits for every goroutine but main and `abandoned` deliberately blocked ones to exit;
+// after Run returns, checks that nothing leaked (ExpectNothingLeaked).
 template <typename F>
 void RunGoroutines(int procs, F&& f, int abandoned = 0) {
   RunOptions options;
@@ -48,6 +151,7 @@ void RunGoroutines(int procs, F&& f, int abandoned = 0) {
         AwaitGoroutineCount(1 + abandoned);
       },
       options);
+  ExpectNothingLeaked();
 }
 
 }  // namespace goro::testing_internal

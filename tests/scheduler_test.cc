@@ -18,6 +18,7 @@
 #include "runtime/arch/sanitizer.h"
 #include "runtime/g_status.h"
 #include "runtime/goro.h"
+#include "tests/goroutine_test_util.h"
 
 namespace {
 
@@ -31,6 +32,9 @@ void YieldUntil(const std::atomic<int64_t>& counter, int64_t want) {
 
 class SchedulerTest : public testing::TestWithParam<int> {
  protected:
+  // Every run gave back its stacks, threads and trace buffers (STYLE.md's leak rule).
+  void TearDown() override { goro::testing_internal::ExpectNothingLeaked(); }
+
   RunOptions Options() const {
     RunOptions o;
     o.procs = GetParam();
@@ -195,17 +199,28 @@ TEST_P(SchedulerTest, BlockingCallHandsOffThePSoOthersRun) {
   char got = 0;
   ssize_t n = 0;
   goro::Run([&] {
+    std::atomic<goro::G*> reader{nullptr};
     goro::Go([&] {
+      reader = goro::runtime_internal::CurrentG();
       n = goro::BlockingCall([&] { return read(fds[0], &got, 1); });
       done.fetch_add(1, std::memory_order_release);
     });
-    goro::Sleep(absl::Milliseconds(5));  // let the reader block
-    int64_t spins = 0;
+    // Wait until the reader is inside the blocking call (Syscall)...
+    const absl::Time deadline = absl::Now() + goro::testing_internal::kAwaitDeadline;
+    auto reader_in_call = [&reader] {
+      goro::G* g = reader.load();
+      return g != nullptr && (goro::ReadGStatus(g) & ~uint32_t{goro::kGScan}) == goro::kGSyscall;
+    };
+    while (!reader_in_call() && absl::Now() < deadline) goro::Sleep(absl::Microseconds(100));
+    ASSERT_TRUE(reader_in_call()) << "the reader never entered its blocking call";
+    // ...then run while it stays there: on one P this only happens if its P was handed
+    // off; on more, the reader still must not hold a P the others need.
+    int64_t ran_beside_call = 0;
     for (int i = 0; i < 100; ++i) {
-      spins++;
+      if (reader_in_call()) ++ran_beside_call;
       goro::Yield();
     }
-    EXPECT_EQ(spins, 100);
+    EXPECT_EQ(ran_beside_call, 100);
     char c = 'x';
     EXPECT_EQ(write(fds[1], &c, 1), 1);
     YieldUntil(done, 1);

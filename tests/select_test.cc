@@ -12,7 +12,9 @@
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "runtime/chan.h"
+#include "runtime/g.h"
 #include "runtime/goro.h"
+#include "runtime/wait_reason.h"
 #include "tests/goroutine_test_util.h"
 
 namespace goro {
@@ -28,6 +30,8 @@ class SelectTest : public testing::TestWithParam<int> {
 
 INSTANTIATE_TEST_SUITE_P(Procs, SelectTest, testing::Values(1, 2, 4),
                          testing_internal::ProcsName);
+
+using testing_internal::AwaitParked;
 
 TEST_P(SelectTest, ChoosesRandomlyAmongReadyCases) {
   RunGoro([] {
@@ -84,8 +88,10 @@ TEST_P(SelectTest, BlocksUntilACaseIsReady) {
   RunGoro([] {
     Chan<int> a(0);
     Chan<int> b(0);
-    Go([b]() mutable {
-      Sleep(absl::Milliseconds(5));
+    std::atomic<G*> selector{runtime_internal::CurrentG()};
+    Go([b, &selector]() mutable {
+      // Send only once main is blocked in the select: it must wake on b's case.
+      if (!AwaitParked(selector, WaitReason::kSelect)) return;
       b.Send(17);
     });
     int va = 0;
@@ -148,12 +154,16 @@ TEST_P(SelectTest, CloseWakesBlockedSelect) {
     Chan<int> a(0);
     Chan<int> b(0);
     Chan<int> result(1);
-    Go([a, b, result]() mutable {
+    std::atomic<G*> selector{nullptr};
+    Go([a, b, result, &selector]() mutable {
+      selector = runtime_internal::CurrentG();
       bool ok = true;
       int idx = Select({OnRecv(a, nullptr), OnRecv(b, nullptr, &ok)});
       result.Send(ok ? -2 : idx);
     });
-    Sleep(absl::Milliseconds(10));
+    // Blocked in the select, so the Close is what wakes it (a select that came after the
+    // Close would find b ready without blocking).
+    ASSERT_TRUE(AwaitParked(selector, WaitReason::kSelect));
     b.Close();
     EXPECT_EQ(result.Receive(), 1);
   });
@@ -239,11 +249,13 @@ TEST_P(SelectTest, ManySelectingConsumersChecksum) {
 TEST_P(SelectTest, EmptySelectBlocksForever) {
   RunGoro([] {
     std::atomic<bool> returned{false};
-    Go([&returned] {
+    std::atomic<G*> selector{nullptr};
+    Go([&returned, &selector] {
+      selector = runtime_internal::CurrentG();
       Select({});
       returned = true;
     });
-    Sleep(absl::Milliseconds(20));
+    ASSERT_TRUE(AwaitParked(selector, WaitReason::kSelectNoCases));
     EXPECT_FALSE(returned.load());
   }, /*abandoned=*/1);
 }
@@ -268,8 +280,10 @@ TEST_P(SelectDeathTest, BlockedSendCaseDiesWhenChannelCloses) {
   EXPECT_DEATH(RunGoro([] {
                  Chan<int> c(0);
                  Chan<int> other(0);
-                 Go([c]() mutable {
-                   Sleep(absl::Milliseconds(10));
+                 std::atomic<G*> selector{runtime_internal::CurrentG()};
+                 Go([c, &selector]() mutable {
+                   // Close only once main is blocked on the send case.
+                   if (!AwaitParked(selector, WaitReason::kSelect)) return;
                    c.Close();
                  });
                  Select({OnRecv(other, nullptr), OnSend(c, 1)});

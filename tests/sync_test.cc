@@ -6,15 +6,20 @@
 #include "runtime/sync.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <string>
 #include <thread>
 
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "runtime/chan.h"
+#include "runtime/g.h"
+#include "runtime/g_status.h"
 #include "runtime/goro.h"
+#include "runtime/wait_reason.h"
 #include "tests/goroutine_test_util.h"
 
 namespace goro {
@@ -90,15 +95,16 @@ TEST_P(SyncTest, MutexHandsOffInArrivalOrder) {
     Chan<int> order(8);
     mu.Lock();
     for (int i = 0; i < 4; ++i) {
-      std::atomic<bool> started{false};
-      Go([&mu, &started, order, i]() mutable {
-        started = true;
+      // Goroutine i is parked in Lock before goroutine i+1 starts: that is the arrival
+      // order the hand-off must keep.
+      std::atomic<G*> waiter{nullptr};
+      Go([&mu, &waiter, order, i]() mutable {
+        waiter = runtime_internal::CurrentG();
         mu.Lock();
         order.Send(i);
         mu.Unlock();
       });
-      while (!started.load()) Sleep(absl::Milliseconds(1));
-      Sleep(absl::Milliseconds(10));  // let it park in Lock
+      ASSERT_TRUE(testing_internal::AwaitParked(waiter, WaitReason::kSyncMutexLock));
     }
     mu.Unlock();
     for (int i = 0; i < 4; ++i) EXPECT_EQ(order.Receive(), i);
@@ -142,13 +148,24 @@ TEST_P(SyncTest, WaitGroupWaitsForManyGoroutines) {
   });
 }
 
+// A Wait at zero returns without parking: the goroutine is not switched out (its run count,
+// which every resumption increments, is unchanged). A collector's or sysmon's preemption
+// request could switch it out at Wait's safe point, so one clean try out of three is
+// required, not three.
 TEST_P(SyncTest, WaitGroupAtZeroDoesNotBlock) {
   RunGoro([] {
-    WaitGroup wg;
-    wg.Wait();
-    wg.Add(3);
-    wg.Add(-3);
-    wg.Wait();
+    G* self = runtime_internal::CurrentG();
+    int clean = 0;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      WaitGroup wg;
+      const uint64_t before = self->run_count;
+      wg.Wait();
+      wg.Add(3);
+      wg.Add(-3);
+      wg.Wait();
+      if (self->run_count == before) ++clean;
+    }
+    EXPECT_GE(clean, 1) << "Wait at zero switched the goroutine out every time";
   });
 }
 
@@ -199,29 +216,34 @@ TEST_P(SyncTest, CondBroadcastWakesEveryWaiter) {
     int generation = 0;  // guarded by mu
     int waiting = 0;     // guarded by mu
     constexpr int kWaiters = 10;
+    int woken = 0;  // guarded by mu
+    std::atomic<G*> waiters[kWaiters] = {};
     WaitGroup wg;
     wg.Add(kWaiters);
     for (int k = 0; k < kWaiters; ++k) {
-      Go([&] {
+      Go([&, k] {
+        waiters[k] = runtime_internal::CurrentG();
         mu.Lock();
         ++waiting;
         while (generation == 0) cond.Wait();
+        ++woken;
         mu.Unlock();
         wg.Done();
       });
     }
-    for (;;) {
-      mu.Lock();
-      bool all = waiting == kWaiters;
-      mu.Unlock();
-      if (all) break;
-      Sleep(absl::Milliseconds(1));
+    // Every waiter is parked in Wait (not merely counted in `waiting`), so the one
+    // Broadcast below is what has to wake them all.
+    for (const std::atomic<G*>& w : waiters) {
+      ASSERT_TRUE(testing_internal::AwaitParked(w, WaitReason::kSyncCondWait));
     }
     mu.Lock();
+    EXPECT_EQ(waiting, kWaiters);
     generation = 1;
     mu.Unlock();
     cond.Broadcast();
     wg.Wait();
+    MutexLock lock(&mu);
+    EXPECT_EQ(woken, kWaiters);
   });
 }
 
@@ -232,17 +254,19 @@ TEST_P(SyncTest, CondSignalWithNoWaitersIsNotRemembered) {
     cond.Signal();
     cond.Broadcast();
     std::atomic<bool> woke{false};
+    std::atomic<G*> waiter{nullptr};
     Go([&] {
+      waiter = runtime_internal::CurrentG();
       mu.Lock();
       cond.Wait();
       woke = true;
       mu.Unlock();
     });
-    Sleep(absl::Milliseconds(20));
+    // Parked in Wait: the Signal and Broadcast made before it waited were not kept for it.
+    ASSERT_TRUE(testing_internal::AwaitParked(waiter, WaitReason::kSyncCondWait));
     EXPECT_FALSE(woke.load());
     cond.Signal();
-    for (int i = 0; i < 10000 && !woke.load(); ++i) Sleep(absl::Milliseconds(1));
-    EXPECT_TRUE(woke.load());
+    EXPECT_TRUE(testing_internal::AwaitFlag(woke));
   });
 }
 
@@ -253,15 +277,20 @@ TEST_P(SyncTest, NotificationWakesAllWaiters) {
     int payload = 0;  // plain: published by Notify
     WaitGroup wg;
     std::atomic<int> seen{0};
+    std::atomic<G*> waiters[8] = {};
     for (int k = 0; k < 8; ++k) {
       wg.Add(1);
-      Go([&] {
+      Go([&, k] {
+        waiters[k] = runtime_internal::CurrentG();
         n.WaitForNotification();
         if (payload == 7) seen.fetch_add(1);
         wg.Done();
       });
     }
-    Sleep(absl::Milliseconds(5));
+    // All eight are parked, so Notify has to wake each of them.
+    for (const std::atomic<G*>& w : waiters) {
+      ASSERT_TRUE(testing_internal::AwaitParked(w, WaitReason::kSyncCondWait));
+    }
     payload = 7;
     n.Notify();
     wg.Wait();
@@ -274,11 +303,24 @@ TEST_P(SyncTest, NotificationWakesAllWaiters) {
 TEST_P(SyncTest, NotificationFromAnOsThread) {
   RunGoro([] {
     Notification n;
-    std::thread t([&n] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      n.Notify();  // not a goroutine: Ready from a foreign thread
+    G* self = runtime_internal::CurrentG();
+    std::atomic<bool> parked_seen{false};
+    std::thread t([&n, self, &parked_seen] {
+      // Notify only once main is parked in WaitForNotification, so that the Notify has to
+      // ready it: Ready from a thread that is not a goroutine.
+      const absl::Time deadline = absl::Now() + testing_internal::kAwaitDeadline;
+      while (absl::Now() < deadline) {
+        if ((ReadGStatus(self) & ~uint32_t{kGScan}) == kGWaiting &&
+            self->wait_reason.load(std::memory_order_relaxed) == WaitReason::kSyncCondWait) {
+          parked_seen = true;
+          break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      n.Notify();
     });
     n.WaitForNotification();
+    EXPECT_TRUE(parked_seen.load()) << "main never parked in WaitForNotification";
     EXPECT_TRUE(n.HasBeenNotified());
     BlockingCall([&t] { t.join(); });
   });

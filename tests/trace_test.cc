@@ -1,6 +1,7 @@
 // The trace suite: workloads traced with the stack-ownership check on (the suite's main
 // refuses to run without it), every trace read back and validated, and the expected events
-// asserted. Also the seed's regressions: the old event order must trip the check.
+// asserted. Also the regressions of Go's commit d6a3d093 (the stack-ownership check): the
+// old event order must trip the check.
 
 #include <fcntl.h>
 #include <linux/membarrier.h>
@@ -23,6 +24,7 @@
 #include "absl/time/time.h"
 #include "debugvars/registry.h"
 #include "gtest/gtest.h"
+#include "runtime/arch/target.h"
 #include "runtime/chan.h"
 #include "runtime/g.h"
 #include "runtime/g_status.h"
@@ -134,23 +136,16 @@ TEST_P(TraceTest, ManyGoroutines) {
   EXPECT_GE(r.Count(trace::kEvGoStop), kN);  // each Yield
 }
 
-// Waits until the goroutine published in `g` is parked (Waiting), sleeping 1 ms at a time.
-// The 20 s deadline only bounds a goroutine that never parks; the caller's assertions then
-// fail.
-void AwaitParked(const std::atomic<G*>& g) {
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < deadline) {
-    G* p = g.load();
-    if (p != nullptr && (ReadGStatus(p) & ~uint32_t{kGScan}) == kGWaiting) return;
-    Sleep(absl::Milliseconds(1));
-  }
-}
+using testing_internal::AwaitParked;
 
 TEST_P(TraceTest, SelectMutexAndSleep) {
   TraceResult r = TraceWorkload(GetParam(), "select_mutex_sleep", [] {
     Chan<int> a(0), b(0);
-    Go([a]() mutable {
-      Sleep(absl::Milliseconds(2));
+    std::atomic<G*> selector{runtime_internal::CurrentG()};
+    Go([a, &selector]() mutable {
+      Sleep(absl::Microseconds(100));  // a sleep block for the trace (not for ordering)
+      // Send once main is blocked in the select: a select block for the trace.
+      if (!AwaitParked(selector, WaitReason::kSelect)) return;
       a.Send(1);
     });
     int got = 0;
@@ -186,7 +181,7 @@ TEST_P(TraceTest, SelectMutexAndSleep) {
       mu.Unlock();
       wg.Done();
     });
-    AwaitParked(waiter);
+    ASSERT_TRUE(AwaitParked(waiter, WaitReason::kSyncMutexLock));
     mu.Unlock();
     wg.Wait();
   });
@@ -297,7 +292,7 @@ TEST_P(TraceTest, StatusPassDescribesParkedGoroutines) {
       StatusPassParkedFrame(c);
       wg.Done();
     });
-    AwaitParked(parked);
+    ASSERT_TRUE(AwaitParked(parked, WaitReason::kChanReceive));
     parked_id = parked.load()->id;
     absl::Status started = trace::Start(path);
     ASSERT_TRUE(started.ok()) << started;
@@ -528,7 +523,7 @@ void ReadClockPair(int64_t* trace_ns, int64_t* mono_ns) {
 // 0.1%, which a wrong multiplier would miss by far more; the pairs' own error is 0.01%).
 TEST(TraceClockTest, TheTscClockFollowsClockMonotonic) {
   if (!trace::internal::TscUsable()) {
-    GTEST_SKIP() << "no invariant TSC used by the kernel here; the clock is clock_gettime";
+    GTEST_SKIP() << "the clock is clock_gettime here: " << trace::internal::TscDecision().reason;
   }
   trace::internal::ChooseClock(true);
   ASSERT_TRUE(trace::internal::ClockIsTsc());
@@ -548,17 +543,17 @@ TEST(TraceClockTest, TheTscClockFollowsClockMonotonic) {
 TEST(TraceFenceTest, LightAcquireWhereTheKernelOffersExpeditedMembarrier) {
   TraceResult r = TraceWorkload(2, "fence", [] { PingPong(50); });
   EXPECT_GE(r.Count(trace::kEvGoUnblock), 50);
-#if defined(__x86_64__)
-  const long commands = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
-  const bool offered = commands >= 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0;
-  std::printf("membarrier private expedited offered: %s\n", offered ? "yes" : "no");
-  EXPECT_EQ(trace::internal::g_light_acquire.load(), offered);
-#else
-  EXPECT_FALSE(trace::internal::g_light_acquire.load());  // not checked off x86-64
-#endif
+  if constexpr (arch_internal::kTotalStoreOrder) {
+    const long commands = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    const bool offered = commands >= 0 && (commands & MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0;
+    std::printf("membarrier private expedited offered: %s\n", offered ? "yes" : "no");
+    EXPECT_EQ(trace::internal::g_light_acquire.load(), offered);
+  } else {
+    EXPECT_FALSE(trace::internal::g_light_acquire.load());  // checked for x86-TSO only
+  }
 }
 
-// --- The seed's regressions: the old order trips the ownership check ---
+// --- Go d6a3d093's regressions: the old order trips the ownership check ---
 
 using TraceDeathTest = TraceTest;
 INSTANTIATE_TEST_SUITE_P(Procs, TraceDeathTest, testing::Values(1, 2),

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "base/fatal.h"
+#include "runtime/arch/target.h"
 
 namespace goro::trace::internal {
 
@@ -20,13 +21,11 @@ namespace {
 long Membarrier(int cmd) { return syscall(__NR_membarrier, cmd, 0, 0); }
 
 bool Register() {
-#if defined(__x86_64__)
+  // The argument was checked for x86-TSO only (asymmetric_fence.h).
+  if constexpr (!arch_internal::kTotalStoreOrder) return false;
   const long supported = Membarrier(MEMBARRIER_CMD_QUERY);
   if (supported < 0 || (supported & MEMBARRIER_CMD_PRIVATE_EXPEDITED) == 0) return false;
   return Membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
-#else
-  return false;
-#endif
 }
 
 }  // namespace

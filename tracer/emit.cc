@@ -45,6 +45,8 @@ TracerState& State() {
 void SetOldOrderForTest(bool on) { g_old_order.store(on, std::memory_order_relaxed); }
 bool OldOrderForTest() { return g_old_order.load(std::memory_order_relaxed); }
 
+int64_t BuffersOutstanding() { return State().bufs_out.load(std::memory_order_relaxed); }
+
 TraceBuf* NewBuf(uint64_t gen, uint64_t m, int64_t base_time) {
   TraceBuf* buf = nullptr;
   {
@@ -56,6 +58,7 @@ TraceBuf* NewBuf(uint64_t gen, uint64_t m, int64_t base_time) {
   }
   // Default-initialised, not value-initialised: `new TraceBuf()` would clear 64 KiB.
   if (buf == nullptr) buf = new TraceBuf;
+  State().bufs_out.fetch_add(1, std::memory_order_relaxed);
   buf->gen = gen;
   buf->m = m;
   buf->len = 0;
@@ -65,6 +68,7 @@ TraceBuf* NewBuf(uint64_t gen, uint64_t m, int64_t base_time) {
 }
 
 void RecycleBuf(TraceBuf* buf) {
+  State().bufs_out.fetch_sub(1, std::memory_order_relaxed);
   {
     base_internal::OsMutexLock lock(&State().full_mu);
     if (State().free.size() < kMaxFreeBufs) {

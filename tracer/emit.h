@@ -213,11 +213,17 @@ uint64_t TraceMId(const M* m);
 // Thread safety: as the precondition.
 int CaptureStack(G* gp, const M* mp, int skip, uintptr_t* pcs, uint64_t* hash = nullptr);
 
-// internal::SetOldOrderForTest re-creates the order Go had before the seed commit, for the
+// internal::SetOldOrderForTest re-creates the order Go had before its commit d6a3d093
+// ("runtime: take a stack trace during tracing only when we own the stack"), for the
 // regression tests: GoBlock written after the status change, and the stack of a goroutine
 // being unblocked captured. With tracecheckstackownership=1 both abort.
 void SetOldOrderForTest(bool on);
 bool OldOrderForTest();
+
+// trace::internal::BuffersOutstanding returns how many trace buffers are held by threads
+// or queued for writing (handed out and not yet recycled): 0 whenever no trace is running,
+// which the tests' teardown checks. Thread safety: thread-safe (one relaxed load).
+int64_t BuffersOutstanding();
 
 }  // namespace trace::internal
 }  // namespace goro

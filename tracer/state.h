@@ -5,6 +5,7 @@
 #ifndef GORO_TRACER_STATE_H_
 #define GORO_TRACER_STATE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct TracerState {
   base_internal::OsMutex full_mu;
   std::vector<TraceBuf*> full ABSL_GUARDED_BY(full_mu);
   std::vector<TraceBuf*> free ABSL_GUARDED_BY(full_mu);
+  // Atomic (relaxed): buffers handed out by NewBuf and not yet given to RecycleBuf. A count
+  // for leak checks (BuffersOutstanding), ordered against nothing.
+  std::atomic<int64_t> bufs_out{0};
 
   // Threads without an M share one TraceThreadState, used under orphan_mu.
   base_internal::OsMutex orphan_mu;

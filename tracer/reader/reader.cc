@@ -340,7 +340,7 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
   have_prev_gen_ = true;
   out->gen = gen;
 
-  // The string 0 is the empty string, whatever the file says (a file redefining it was
+  // Stack 0 is the empty stack, whatever the file says (a file defining stack 0 was
   // rejected above).
   out->stacks[0] = {};
   for (auto& [id, raw] : raw_stacks) {
