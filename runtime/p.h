@@ -45,7 +45,8 @@ struct P {
 
   // Protected by the scheduler lock: the idle M that StartM woke to run this P, until that
   // M takes it (M::nextp). Meanwhile the P is neither idle nor running; stop-the-world takes
-  // it back rather than wait for the M to wake up (runtime/world.cc).
+  // it back rather than wait for the M to wake up (runtime/world.cc). Not set by
+  // StartLockedM.
   M* handed_to = nullptr;
 
   // Atomic (relaxed): counters that sysmon compares between ticks (Go's schedtick and

@@ -625,7 +625,6 @@ void StartLockedM(Sched* s, M* m, G* g) {
   {
     base_internal::OsMutexLock lock(&s->mu);
     locked->nextp = p;
-    p->handed_to = locked;
   }
   locked->park.Wakeup();
 }

@@ -50,20 +50,17 @@ bool SpinForStop(Sched* s) {
   }
 }
 
-// A P handed to an M that has not woken up yet (not in Go, which waits for that M, and on a
-// VM a thread's wake-up alone can take 50-250 us): stop-the-world takes it back. An idle M
-// (StartM) finds no P when it wakes and parks again (StopM); the P's queued goroutines stay
-// in its queue for StartTheWorld. An M locked to a goroutine (StartLockedM) parks again too
-// (StopLockedM), and its goroutine, which had been taken off a run queue for it, goes back
-// to the global queue. Called in every round of the stop: StartLockedM releases its P
-// before it hands it over.
+// A P that StartM handed to an idle M which has not woken up yet (not in Go, which waits
+// for that M, and on a VM a thread's wake-up alone can take 50-250 us): stop-the-world
+// takes it back. The M finds no P when it wakes and parks again (StopM); the P's queued
+// goroutines stay in its queue for StartTheWorld. (A P that StartLockedM hands to the M of
+// a locked goroutine is waited for, as in Go.) Called in every round of the stop.
 void TakeBackHandedPsLocked(Sched* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
   for (auto& p : s->allp) {
     M* waking = p->handed_to;
     if (waking == nullptr) continue;
     p->handed_to = nullptr;
     waking->nextp = nullptr;
-    if (waking->lockedg != nullptr) GlobRunqPutLocked(s, waking->lockedg);
     if (waking->spinning) {
       waking->spinning = false;
       s->nmspinning.fetch_sub(1, std::memory_order_relaxed);
