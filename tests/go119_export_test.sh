@@ -93,7 +93,7 @@ for procs in 1 4; do
   for kind in net sync syscall sched; do
     "$gotrace" -pprof=$kind "$out" >"$tmp/$kind.pb" 2>"$tmp/$kind.err" ||
       fail "go tool trace -pprof=$kind: $(cat "$tmp/$kind.err")"
-    "$gopprof" -top -nodecount=1000 "$tmp/$kind.pb" >"$tmp/$kind.top" 2>&1 ||
+    "$gopprof" -top -nodecount=1000 -nodefraction=0 -edgefraction=0 "$tmp/$kind.pb" >"$tmp/$kind.top" 2>&1 ||
       fail "go tool pprof -top of $kind: $(cat "$tmp/$kind.top")"
   done
   grep -q 'Type: delay' "$tmp/net.top" || fail "net profile: $(cat "$tmp/net.top")"

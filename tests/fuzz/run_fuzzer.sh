@@ -45,6 +45,7 @@ case $name in
       tests/fuzz/trace_reader_fuzzer.cc
       tracer/format.cc
       tracer/reader/analysis.cc
+      tracer/reader/goroutine_name.cc
       tracer/reader/reader.cc
       tracer/reader/validator.cc
       tools/goro-trace/chrome_export.cc
