@@ -5,6 +5,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -14,12 +16,32 @@
 #include "absl/time/time.h"
 #include "gc/gc.h"
 #include "runtime/chan.h"
+#include "runtime/g.h"
 #include "runtime/goro.h"
 #include "runtime/select.h"
 #include "runtime/sync.h"
+#include "tests/parked.h"
 #include "tracer/trace.h"
 
 namespace {
+
+// AwaitParked waits until the goroutine published in `g` is parked with `reason`, so that
+// each blocking event the test looks for happens on every run, however slowly the
+// goroutines are scheduled (under TSan, on one P). A sleep would only make it likely. Ends
+// the program if it does not happen within a minute: only a bug gets there.
+void AwaitParked(const std::atomic<goro::G*>& g, goro::WaitReason reason) {
+  const absl::Time deadline = absl::Now() + absl::Minutes(1);
+  uint32_t status = 0;
+  goro::WaitReason seen = goro::WaitReason::kZero;
+  while (!goro::testing_internal::IsParked(g.load(), reason, &status, &seen)) {
+    if (absl::Now() > deadline) {
+      std::fprintf(stderr, "go119_workload: a goroutine never parked with reason \"%s\"\n",
+                   goro::WaitReasonString(reason));
+      std::abort();
+    }
+    goro::Sleep(absl::Microseconds(100));
+  }
+}
 
 // Each workload is a named function, kept out of line, so that stacks and profiles name it.
 
@@ -43,12 +65,17 @@ ABSL_ATTRIBUTE_NOINLINE void ReadPipeSlowly(goro::WaitGroup* wg) {
 
 ABSL_ATTRIBUTE_NOINLINE void SelectOnTwoChannels(goro::WaitGroup* wg) {
   goro::Chan<int> a(0), b(0);
-  goro::Go([b] {
-    goro::Sleep(absl::Milliseconds(20));
+  std::atomic<goro::G*> self{goro::runtime_internal::CurrentG()};
+  goro::WaitGroup inner;
+  inner.Add(1);
+  goro::Go([b, &self, &inner] {
+    AwaitParked(self, goro::WaitReason::kSelect);
     b.Send(2);
+    inner.Done();
   });
   int v = 0;
   if (goro::Select({goro::OnRecv(a, &v), goro::OnRecv(b, &v)}) != 1) std::abort();
+  inner.Wait();
   wg->Done();
 }
 
@@ -56,10 +83,11 @@ ABSL_ATTRIBUTE_NOINLINE void WaitOnCond(goro::WaitGroup* wg) {
   goro::Mutex mu;
   goro::Cond cond(&mu);
   bool ready = false;
+  std::atomic<goro::G*> self{goro::runtime_internal::CurrentG()};
   goro::WaitGroup inner;
   inner.Add(1);
   goro::Go([&] {
-    goro::Sleep(absl::Milliseconds(20));
+    AwaitParked(self, goro::WaitReason::kSyncCondWait);
     mu.Lock();
     ready = true;
     mu.Unlock();
@@ -73,29 +101,39 @@ ABSL_ATTRIBUTE_NOINLINE void WaitOnCond(goro::WaitGroup* wg) {
   wg->Done();
 }
 
+// Holds the mutex until the first of four contenders is parked on it, so that each run has
+// a goroutine blocked on a Mutex.
 ABSL_ATTRIBUTE_NOINLINE void ContendOnMutex(goro::WaitGroup* wg) {
   goro::Mutex mu;
   goro::WaitGroup inner;
+  std::atomic<goro::G*> first{nullptr};
+  mu.Lock();
   for (int i = 0; i < 4; ++i) {
     inner.Add(1);
-    goro::Go([&] {
+    goro::Go([&, i] {
+      if (i == 0) first.store(goro::runtime_internal::CurrentG());
       mu.Lock();
-      goro::Sleep(absl::Milliseconds(5));
+      goro::Sleep(absl::Milliseconds(1));
       mu.Unlock();
       inner.Done();
     });
   }
+  AwaitParked(first, goro::WaitReason::kSyncMutexLock);
+  mu.Unlock();
   inner.Wait();
   wg->Done();
 }
 
+// The receiver takes its first value only once the sender is parked in Send.
 ABSL_ATTRIBUTE_NOINLINE void SendAndReceive(goro::WaitGroup* wg) {
   goro::Chan<int> c(0);
-  goro::Go([c] {
+  std::atomic<goro::G*> sender{nullptr};
+  goro::Go([c, &sender] {
+    sender.store(goro::runtime_internal::CurrentG());
     for (int i = 0; i < 10; ++i) c.Send(i);
     c.Close();
   });
-  goro::Sleep(absl::Milliseconds(5));
+  AwaitParked(sender, goro::WaitReason::kChanSend);
   while (c.Receive().has_value()) goro::Sleep(absl::Milliseconds(1));
   wg->Done();
 }

@@ -23,6 +23,7 @@
 #include "runtime/scheduler.h"
 #include "runtime/stack_pool.h"
 #include "runtime/wait_reason.h"
+#include "tests/parked.h"
 #include "tracer/emit.h"
 
 namespace goro::testing_internal {
@@ -69,24 +70,17 @@ inline bool InstallFailFastInGoroutines() {
 inline const bool kFailFastInGoroutinesInstalled = InstallFailFastInGoroutines();
 
 // AwaitParked waits, as a goroutine, until the goroutine published in `g` (each test stores
-// runtime_internal::CurrentG() there from inside it) is parked: Waiting, with wait reason
-// `reason`. Parked means that whatever it blocked in has queued it, so an operation that
-// must find it blocked (a Close, an Unlock, a Signal) now will. Returns false, after
-// reporting a non-fatal failure with the status it saw, if that does not happen within
-// kAwaitDeadline. With reason kZero, any reason outside the Waiting-for-GC set counts (a
-// Waiting-for-GC goroutine is still running). Precondition: called from a goroutine.
+// runtime_internal::CurrentG() there from inside it) is parked with wait reason `reason`, in
+// the sense of IsParked (tests/parked.h). Returns false, after reporting a non-fatal failure
+// with the status it saw, if that does not happen within kAwaitDeadline. Precondition:
+// called from a goroutine.
 inline bool AwaitParked(const std::atomic<G*>& g, WaitReason reason = WaitReason::kZero) {
   const absl::Time deadline = absl::Now() + kAwaitDeadline;
   for (;;) {
     G* p = g.load();
     uint32_t status = 0;
     WaitReason seen = WaitReason::kZero;
-    if (p != nullptr) {
-      status = ReadGStatus(p) & ~uint32_t{kGScan};
-      seen = p->wait_reason.load(std::memory_order_relaxed);
-      const bool reason_ok = reason == WaitReason::kZero ? !IsWaitingForGC(seen) : seen == reason;
-      if (status == kGWaiting && reason_ok) return true;
-    }
+    if (IsParked(p, reason, &status, &seen)) return true;
     if (absl::Now() > deadline) {
       ADD_FAILURE() << "goroutine " << (p == nullptr ? -1 : p->id) << " never parked with reason \""
                     << WaitReasonString(reason) << "\": status "
