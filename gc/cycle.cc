@@ -80,6 +80,8 @@ struct CycleWork {
   std::vector<G*> batch;
   // Time the collector spent in batches (its CPU share).
   int64_t busy_ns = 0;
+  // When the cycle began (NanoTime): the wait clock of goroutines it finds waiting.
+  int64_t start_ns = 0;
 };
 
 // Cycle numbers; cycles are serialised by g_cycle_token.
@@ -113,6 +115,7 @@ void SetOwnReason(G* self, WaitReason reason) {
 void ScanAndShrink(G* g, CycleWork* w) {
   const SuspendGState held = SuspendG(g);
   if (held.dead) return;
+  NoteWaitingSince(g, w->start_ns);
   if (g->stack != nullptr) {
     const gc_internal::StackScan scan = gc_internal::ScanStack(g);
     w->stats.goroutines_scanned++;
@@ -303,6 +306,7 @@ CycleStats RunCycle(Trigger trigger) {
     w.hook_arg = g_hook_arg;
   }
   const int64_t t0 = NanoTime();
+  w.start_ns = t0;
   runtime_internal::StopTheWorld(runtime_internal::STWReason::kGC);
   const int64_t t_stopped = NanoTime();
   runtime_internal::CallOnSchedulerStackWaitingForGC(WaitReason::kGarbageCollection,

@@ -13,10 +13,11 @@ struct Sched;
 // runtime_internal::CheckDead looks once for a deadlock in `s`; sysmon calls it every tick.
 // The runtime is dead when, in one consistent view taken under the scheduler lock and the
 // allgs lock, every P is idle, the global run queue and every local one are empty, no
-// timer is pending or being run, and every goroutine that is not Dead is Waiting for a reason other than
-// a Waiting-for-GC one or "preempted"; and when no thread outside goro's own (its Ms,
-// sysmon, the tracer's advancer) exists that could wake a goroutine through the any-thread
-// operations (TrySend, Close, Unlock, Notify, ...). When two consecutive calls see such a
+// timer is pending or being run, and every goroutine that is not Dead is Waiting for a
+// reason other than a Waiting-for-GC one or "preempted"; and when no thread outside goro's
+// own (its Ms, sysmon, the tracer's advancer, the service threads of sched.h) exists that
+// could wake a goroutine through the any-thread operations (TrySend, Close, Unlock,
+// Notify, ...). When two consecutive calls see such a
 // view, with the same scheduling counters, goroutine ids and goroutine counts in both, it
 // prints
 //

@@ -89,6 +89,9 @@ struct G {
   // function that made the call, which does not change until the call returns.
   uintptr_t syscall_sp = 0;
   uintptr_t syscall_fp = 0;
+  // Same owner and publication: EnterSyscall's return address, inside the function that
+  // made the call (Go's syscallpc); the first frame of a dump of a Syscall G.
+  uintptr_t syscall_pc = 0;
 
   // --- Asynchronous preemption and thread locking (runtime/preempt.h) ---
 
@@ -133,6 +136,24 @@ struct G {
   // (Go allocates such goroutines black): that cycle skips it. Written by NewProc while the
   // G is Dead; read by the collector.
   std::atomic<uint64_t> gc_black_cycle{0};
+
+  // --- Where it came from, and how long it has waited (goroutine dumps) ---
+
+  // Owner: the G's owner; written by NewProc while the G is Dead, constant until it is
+  // Dead again. The id of the goroutine that created this one (0: created from a thread
+  // running no goroutine) and the return addresses of NewProc's caller (goro::Go, or the
+  // function goro::Go was inlined into) and of the frame above it (0 when off the
+  // creator's stack): the "created by" line of a dump (Go's gopc and parentGoid).
+  int64_t parent_id = 0;
+  uintptr_t create_pcs[2] = {0, 0};
+
+  // Atomic (relaxed): an approximate time (NanoTime) from which the G has been Waiting or
+  // in a blocking call, or 0 when unknown (Go's waitsince). Like Go, goro does not read the
+  // clock on every park: the first collection (at its start time) or goroutine dump that
+  // finds the G Waiting or in a blocking call sets it if it is 0, holding the scan bit;
+  // the G's M clears it whenever the G runs again (Execute, ExitSyscall). So it says "at
+  // least since". Relaxed: a stale read only shifts an approximate figure.
+  std::atomic<int64_t> wait_since{0};
 
   // --- Scheduler fields (runtime/sched.h, runtime/scheduler.cc) ---
 
@@ -184,6 +205,20 @@ inline StoppedFrame StoppedFrameOf(const G* g) {
   if (g->async_preempted) return StoppedFrame{g->async_sp, g->async_fp, g->async_pc};
   return StoppedFrame{g->context.SavedSp(), g->context.SavedFramePointer(),
                       g->context.SavedPc()};
+}
+
+// goro::NoteWaitingSince starts g's wait clock (G::wait_since) at `now` if g is Waiting
+// for something (not in the Waiting-for-GC set) or in a blocking call and the clock is not
+// running yet (Go's markroot: "if gp.waitsince == 0, set it to work.tstart").
+// Preconditions: the caller holds g's scan bit. Thread safety: as the precondition.
+inline void NoteWaitingSince(G* g, int64_t now) {
+  const uint32_t status = ReadGStatus(g) & ~uint32_t{kGScan};
+  const bool waiting =
+      (status == kGWaiting && !IsWaitingForGC(g->wait_reason.load(std::memory_order_relaxed))) ||
+      status == kGSyscall;
+  if (waiting && g->wait_since.load(std::memory_order_relaxed) == 0) {
+    g->wait_since.store(now, std::memory_order_relaxed);
+  }
 }
 
 namespace runtime_internal {

@@ -17,6 +17,7 @@
 #include "base/fatal.h"
 #include "base/no_preempt.h"
 #include "debugvars/registry.h"
+#include "diag/sigquit.h"
 #include "runtime/g_status.h"
 #include "runtime/misuse.h"
 #include "runtime/park.h"
@@ -132,10 +133,12 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   }
   NewProc(fn, arg);
   StartSysmon(raw);
+  diag::StartSigquitDumper();
 
   RunSchedulerOnThisThread(m0);
 
-  // Shutdown: main has returned.
+  // Shutdown: main has returned. A dump in progress finishes first (it walks allgs).
+  diag::StopSigquitDumper();
   StopSysmon(raw);
   std::vector<M*> others;
   {

@@ -162,6 +162,15 @@ P* ReleaseP(M* m) {
   return p;
 }
 
+namespace {
+// Atomic (relaxed): live service threads (sched.h). Only counted, never used to order.
+std::atomic<int64_t> g_service_threads{0};
+}  // namespace
+
+void ServiceThreadStarted() { g_service_threads.fetch_add(1, std::memory_order_relaxed); }
+void ServiceThreadEnded() { g_service_threads.fetch_sub(1, std::memory_order_relaxed); }
+int64_t ServiceThreads() { return g_service_threads.load(std::memory_order_relaxed); }
+
 // A P stops for stop-the-world (Go's gcstopm bookkeeping). Scheduler lock held.
 void StopPForWorldLocked(Sched* s, P* p) {
   p->status.store(kPGCStop, std::memory_order_release);

@@ -413,6 +413,7 @@ void Execute(M* m, G* g, bool resume, bool inherit_time) {
   m->curg.store(g, std::memory_order_relaxed);
   SetCurrentG(g);
   g->run_count++;  // the collector's "may have touched its stack since" (runtime/g.h)
+  g->wait_since.store(0, std::memory_order_relaxed);
   P* p = m->p.load(std::memory_order_relaxed);
   if (p != nullptr && !resume) p->runs++;
   if (p != nullptr && !resume && !inherit_time) {
@@ -721,11 +722,23 @@ void WakeP() {
   StartM(s, nullptr, true);
 }
 
-G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
+ABSL_ATTRIBUTE_NOINLINE G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   // Uses the current P's run queue: not preemptible (base/no_preempt.h).
   base_internal::NoPreemptScope no_preempt;
   Sched* s = sched();
   if (s == nullptr) GORO_FATAL("goro::Go called outside goro::Run");
+  // Where the goroutine is created (Go's callerpc), for dumps: this function's return
+  // address and, if the creator's frame record lies on the creator's stack, the one above.
+  G* const creator = CurrentG();
+  uintptr_t create_pcs[2] = {reinterpret_cast<uintptr_t>(__builtin_return_address(0)), 0};
+  if (creator != nullptr && creator->stack != nullptr) {
+    const auto* record = static_cast<const uintptr_t*>(__builtin_frame_address(0));
+    const uintptr_t up = record[0];
+    if (up % sizeof(uintptr_t) == 0 && up >= creator->stack->lo() &&
+        up + 2 * sizeof(uintptr_t) <= creator->stack->hi()) {
+      create_pcs[1] = reinterpret_cast<const uintptr_t*>(up)[1];
+    }
+  }
   G* g = nullptr;
   {
     base_internal::OsMutexLock lock(&s->mu);
@@ -758,6 +771,10 @@ G* NewProc(void (*fn)(void*), void* arg, void (*destroy)(void*)) {
   g->start_fn = fn;
   g->start_arg = arg;
   g->start_destroy = destroy;
+  g->parent_id = creator != nullptr ? creator->id : 0;
+  g->create_pcs[0] = create_pcs[0];
+  g->create_pcs[1] = create_pcs[1];
+  g->wait_since.store(0, std::memory_order_relaxed);
   g->saved_errno = 0;
   g->exception_state = ExceptionState{};
   g->preempt.store(false, std::memory_order_relaxed);
@@ -822,6 +839,7 @@ ABSL_ATTRIBUTE_NOINLINE void EnterSyscall() {
     // Where the G's own frames end while the call runs (G::syscall_sp): the caller's frame.
     const auto* fp = static_cast<const uintptr_t*>(__builtin_frame_address(0));
     g->syscall_fp = fp[0];
+    g->syscall_pc = fp[1];
     g->syscall_sp = arch_internal::CallerStackPointer(fp);
   }
   P* p = m->p.load(std::memory_order_relaxed);
@@ -899,6 +917,7 @@ void ExitSyscall() {
     }
   }
   if (reacquired) {
+    g->wait_since.store(0, std::memory_order_relaxed);
     base_internal::NoPreemptExit();
     errno = saved_errno;
     return;
@@ -918,6 +937,7 @@ void ExitSyscall() {
     t.GoSyscallEndBlocked();
     AcquireP(m, p);
     CasGStatus(g, kGSyscall, kGRunning);
+    g->wait_since.store(0, std::memory_order_relaxed);
     t.GoStart(g);
     base_internal::NoPreemptExit();
     errno = saved_errno;

@@ -80,6 +80,17 @@ debugvars::DurationSetting schedtrace({
     .bare_unit = absl::Milliseconds(1),
 });
 
+debugvars::EnumSetting sigquit({
+    .name = "sigquit",
+    .doc = "What SIGQUIT does while goro::Run runs: exit (dump every goroutine to stderr, "
+           "then exit with status 2, as Go does), continue (dump and keep running), or off "
+           "(goro leaves SIGQUIT to the program).",
+    .mutability = Mutability::kStartup,
+    .values = {"exit", "continue", "off"},
+    .default_value = "exit",
+    .count_non_default = true,
+});
+
 debugvars::EnumSetting stackguard({
     .name = "stackguard",
     .doc = "Guard pages below goroutine stacks: auto (MADV_GUARD_INSTALL when the kernel has "

@@ -23,6 +23,9 @@ extern debugvars::IntSetting gctrace;
 extern debugvars::BoolSetting scheddetail;
 // schedtrace: live duration. A scheduler summary line every period; 0 = off.
 extern debugvars::DurationSetting schedtrace;
+// sigquit: startup enum. SIGQUIT's goroutine dump (diag/sigquit.h); the value indexes
+// {exit, continue, off}.
+extern debugvars::EnumSetting sigquit;
 // stackguard: startup enum. How goroutine stacks get guard pages. The value indexes
 // {auto, madvise, mprotect, off}, the order of goro::StackGuardMode (runtime/stack.h).
 extern debugvars::EnumSetting stackguard;

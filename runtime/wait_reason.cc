@@ -47,6 +47,7 @@ constexpr const char* kNames[] = {
     "GC assist marking",        // kGCAssistMarking
     "GC worker (active)",       // kGCWorkerActive
     "flushing proc caches",     // kFlushProcCaches
+    "goroutine dump",           // kGoroutineDump
 };
 
 // The registered Waiting-for-GC set: code that moves a G to Waiting while it keeps running
@@ -57,6 +58,7 @@ constexpr WaitReason kWaitingForGCReasons[] = {
     WaitReason::kTraceGoroutineStatus,  WaitReason::kTraceProcStatus,
     WaitReason::kPageTraceFlush,        WaitReason::kGCAssistMarking,
     WaitReason::kGCWorkerActive,        WaitReason::kFlushProcCaches,
+    WaitReason::kGoroutineDump,
 };
 
 constexpr std::array<bool, kCount> MakeWaitingForGCTable() {

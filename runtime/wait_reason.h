@@ -49,6 +49,7 @@ enum class WaitReason : uint8_t {
   kGCAssistMarking,        // [GC] "GC assist marking"
   kGCWorkerActive,         // [GC] "GC worker (active)"
   kFlushProcCaches,        // [GC] "flushing proc caches"
+  kGoroutineDump,          // [GC] "goroutine dump" (goro's own: the dumper's G, diag/)
   kNumReasons,             // Not a reason: the count.
 };
 

@@ -198,7 +198,8 @@ TEST(WaitReason, WaitingForGCSetIsExactlyTheRegisteredOnes) {
       WaitReason::kGarbageCollection,    WaitReason::kGarbageCollectionScan,
       WaitReason::kTraceGoroutineStatus, WaitReason::kTraceProcStatus,
       WaitReason::kPageTraceFlush,       WaitReason::kGCAssistMarking,
-      WaitReason::kGCWorkerActive,       WaitReason::kFlushProcCaches};
+      WaitReason::kGCWorkerActive,       WaitReason::kFlushProcCaches,
+      WaitReason::kGoroutineDump};
   std::set<std::string> names;
   for (int i = 0; i < static_cast<int>(WaitReason::kNumReasons); ++i) {
     const auto r = static_cast<WaitReason>(i);

@@ -364,6 +364,18 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline int WalkStack(G* gp, const M* mp, int skip, 
       }
       fp = next;
     }
+  } else if ((ReadGStatus(gp) & ~uint32_t{kGScan}) == kGSyscall &&
+             gp->m.load(std::memory_order_relaxed) != mp) {
+    // gp is in a blocking call on another M and we hold its scan bit (a goroutine dump):
+    // its saved context is stale; its frames start in the function that entered the call
+    // (G::syscall_pc, a return address) and go on from that function's frame record
+    // (G::syscall_fp), both constant until the call returns. (On gp's own M's scheduler
+    // stack the saved context is the fresh one.)
+    if (gp->syscall_pc != 0) {
+      *out++ = gp->syscall_pc;
+      h = FoldFrame(h, gp->syscall_pc);
+    }
+    fp = gp->syscall_fp;
   } else {
     // gp is parked or suspended, or we are on its M's scheduler stack: start from where it
     // stopped (its saved context, or the registers the preemption signal interrupted).
