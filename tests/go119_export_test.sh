@@ -2,7 +2,8 @@
 # goro-trace export --format=go119 end to end: traces of a real workload (tests/
 # go119_workload.cc) and the bad-but-readable traces of go119_edge_traces go through Go
 # 1.19's own tools: `go tool trace -d`, `-pprof=net|sync|syscall|sched` read back by
-# `go tool pprof -top`, and the web UI (`-http`), whose pages must all answer 200.
+# `go tool pprof -top`, and the web UI (`-http`), whose pages must all answer 200. Also
+# `goro-trace pprof`, whose profiles must give the same totals as Go's tool.
 # Skips (exit 0, saying so) when Go is not installed.
 set -uo pipefail
 tool=tools/goro-trace/goro-trace
@@ -109,6 +110,29 @@ for procs in 1 4; do
     grep -qE "$want" "$tmp/syscall.top" || fail "workload $procs: syscall profile lacks $want"
   done
   grep -q 'goro::' "$tmp/sched.top" || fail "workload $procs: sched profile names no goro function"
+
+  # goro-trace pprof, straight from the goro trace: the same totals as Go's tool computes
+  # from the export, and the workload's functions by name.
+  for kind in sync syscall sched block; do
+    "$tool" pprof --kind=$kind "$trace" -o "$tmp/goro_$kind.pb.gz" 2>"$tmp/pp.err" ||
+      fail "goro-trace pprof --kind=$kind: $(cat "$tmp/pp.err")"
+    "$gopprof" -top -nodecount=1000 -nodefraction=0 -edgefraction=0 "$tmp/goro_$kind.pb.gz" \
+      >"$tmp/goro_$kind.top" 2>&1 || fail "go tool pprof -top of goro's $kind: $(cat "$tmp/goro_$kind.top")"
+    grep -q 'Type: delay' "$tmp/goro_$kind.top" || fail "goro's $kind profile: $(cat "$tmp/goro_$kind.top")"
+  done
+  # (Not syscall: the export turns blocking calls that kept their P into instants, which
+  # goro-trace pprof still counts in full.)
+  for kind in sync sched; do
+    want=$(grep -oE 'of [0-9.]+[a-zµ]+ total' "$tmp/$kind.top")
+    got=$(grep -oE 'of [0-9.]+[a-zµ]+ total' "$tmp/goro_$kind.top")
+    [[ -n $want && $want == "$got" ]] ||
+      fail "workload $procs: goro-trace pprof --kind=$kind total '$got', go tool trace's '$want'"
+  done
+  grep -qE 'SelectOnTwoChannels|goro::Select' "$tmp/goro_sync.top" ||
+    fail "workload $procs: goro's sync profile lacks the select"
+  grep -qE 'ReadPipeSlowly|goro::BlockingCall' "$tmp/goro_syscall.top" ||
+    fail "workload $procs: goro's syscall profile lacks the blocking call"
+  grep -q 'goro::Sleep' "$tmp/goro_block.top" || fail "workload $procs: the block profile lacks Sleep"
 
   check_ui "$out"
 done

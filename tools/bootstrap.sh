@@ -10,6 +10,7 @@ packages=(
   g++ pkg-config python3                   # compiler; pkg-config for the fuzz script; bench/compare.py
   libabsl-dev libre2-dev                   # Abseil 20220623, RE2
   libgtest-dev libgmock-dev libbenchmark-dev
+  protobuf-compiler libprotobuf-dev zlib1g-dev   # goro-trace pprof: profile.proto, gzip
   clang libclang-rt-14-dev                 # libFuzzer targets (tests/fuzz)
   golang-go libboost-fiber-dev libboost-context-dev   # benchmark peers (bench/)
   g++-aarch64-linux-gnu qemu-user          # the AArch64 context switch under emulation

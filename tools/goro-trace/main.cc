@@ -6,6 +6,7 @@
 //   goro-trace goroutines FILE [--match REGEX]     goroutines by name, with creation stacks
 //   goro-trace export --format=chrome FILE -o OUT  Chrome trace event JSON (Perfetto)
 //   goro-trace export --format=go119 FILE -o OUT   Go 1.19's trace format (go tool trace)
+//   goro-trace pprof --kind=KIND FILE -o OUT      a pprof profile (sched|sync|block|syscall)
 //
 // Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
 
@@ -22,6 +23,7 @@
 #include "re2/re2.h"
 #include "tools/goro-trace/chrome_export.h"
 #include "tools/goro-trace/go119_export.h"
+#include "tools/goro-trace/pprof_export.h"
 #include "tracer/format.h"
 #include "tracer/reader/analysis.h"
 #include "tracer/reader/reader.h"
@@ -43,7 +45,11 @@ constexpr char kUsage[] =
     "                                       whose name or stacks match (RE2)\n"
     "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n"
     "  export --format=go119 FILE -o OUT    write Go 1.19's trace format to OUT, for\n"
-    "                                       `go tool trace` and `go tool pprof`\n";
+    "                                       `go tool trace` and `go tool pprof`\n"
+    "  pprof --kind=KIND FILE -o OUT        write a pprof profile (gzip profile.proto) of\n"
+    "                                       where goroutines waited: KIND is sched (to run),\n"
+    "                                       sync (channels, select, Mutex, Cond), block (any\n"
+    "                                       wait) or syscall (blocking calls)\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
@@ -257,6 +263,36 @@ int Export(const std::string& format, const std::string& file, const std::string
   return 0;
 }
 
+int Pprof(const std::string& kind_name, const std::string& file, const std::string& out_path) {
+  absl::StatusOr<goro::trace::PprofKind> kind = goro::trace::ParsePprofKind(kind_name);
+  if (!kind.ok()) {
+    std::fprintf(stderr, "goro-trace: %s\n", std::string(kind.status().message()).c_str());
+    return 2;
+  }
+  goro::trace::PprofBuilder builder(*kind);
+  absl::Status s = ForEachGeneration(file, false,
+                                     [&](const Generation& gen) { builder.AddGeneration(gen); });
+  if (!s.ok()) return Error(file, s);
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  if (!out) {
+    std::fprintf(stderr, "goro-trace: cannot write %s\n", out_path.c_str());
+    return 1;
+  }
+  s = builder.Write(out);
+  out.close();
+  if (!s.ok() || !out) {
+    std::remove(out_path.c_str());
+    std::fprintf(stderr, "goro-trace: %s: %s\n", out_path.c_str(),
+                 s.ok() ? "write failed" : std::string(s.message()).c_str());
+    return 1;
+  }
+  const goro::trace::PprofStats& st = builder.stats();
+  std::fprintf(stderr, "goro-trace: %s profile: %llu stacks, %llu intervals, %s in all\n",
+               kind_name.c_str(), static_cast<unsigned long long>(st.samples),
+               static_cast<unsigned long long>(st.intervals), FormatDuration(st.total_ns).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -293,6 +329,22 @@ int main(int argc, char** argv) {
     }
     if (format.empty() || file.empty() || out.empty()) return Usage();
     return Export(format, file, out);
+  }
+  if (cmd == "pprof") {
+    std::string kind, file, out;
+    for (size_t i = 1; i < args.size(); ++i) {
+      if (args[i].rfind("--kind=", 0) == 0) {
+        kind = args[i].substr(7);
+      } else if (args[i] == "-o" && i + 1 < args.size()) {
+        out = args[++i];
+      } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
+        file = args[i];
+      } else {
+        return Usage();
+      }
+    }
+    if (kind.empty() || file.empty() || out.empty()) return Usage();
+    return Pprof(kind, file, out);
   }
   return Usage();
 }

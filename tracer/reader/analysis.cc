@@ -31,12 +31,27 @@ GoroutineSummary& Analysis::Summary(uint64_t g, uint64_t t) {
   return it->second;
 }
 
-void Analysis::Enter(uint64_t g, State state, uint64_t t, BlockReason reason) {
+uint64_t Analysis::StackKey(const Generation& gen, uint64_t id) {
+  if (sink_ == nullptr || id == 0) return 0;
+  const std::vector<Frame>* frames = gen.Stack(id);
+  if (frames == nullptr || frames->empty()) return 0;
+  return sink_->InternStack(*frames);
+}
+
+void Analysis::Enter(uint64_t g, State state, uint64_t t, BlockReason reason, uint64_t key) {
   GoroutineSummary& sum = Summary(g, t);
   auto [it, inserted] = tracked_.try_emplace(g, Tracked{state, t});
   Tracked& tr = it->second;
   if (!inserted) {
     const uint64_t d = t >= tr.since ? t - tr.since : 0;
+    if (sink_ != nullptr && !finished_ && tr.state_key != 0 && t >= tr.since) {
+      if (tr.state == State::kWaiting) {
+        sink_->Interval(IntervalKind::kBlock, tr.reason, g, tr.state_key, tr.since, t);
+      } else if (tr.state == State::kSyscall) {
+        sink_->Interval(IntervalKind::kSyscall, BlockReason::kUnspecified, g, tr.state_key,
+                        tr.since, t);
+      }
+    }
     switch (tr.state) {
       case State::kRunnable:
         sum.runnable_ns += d;
@@ -57,6 +72,7 @@ void Analysis::Enter(uint64_t g, State state, uint64_t t, BlockReason reason) {
   tr.state = state;
   tr.since = t;
   tr.reason = reason;
+  tr.state_key = key;
   if (state != State::kRunnable) tr.latency_open = false;
   if (state == State::kGone) sum.gone = true;
 }
@@ -84,11 +100,13 @@ void Analysis::AddGeneration(const Generation& gen) {
     last_time_ = std::max(last_time_, t);
     ++counts_[ev.type];
     const uint64_t cur = m_g_.contains(ev.m) ? m_g_[ev.m] : 0;
-    // Makes the latency sample of g start now (g just became Runnable).
-    auto open_latency = [&](uint64_t g) {
+    // Makes the latency sample of g start now (g just became Runnable), opened by an event
+    // whose stack has `key` (0: none).
+    auto open_latency = [&](uint64_t g, uint64_t key) {
       Tracked& tr = tracked_[g];
       tr.latency_open = true;
       tr.runnable_since = t;
+      tr.latency_key = key;
     };
 
     switch (ev.type) {
@@ -125,7 +143,7 @@ void Analysis::AddGeneration(const Generation& gen) {
       case kEvGoCreate: {
         const uint64_t g = a[0];
         Enter(g, State::kRunnable, t);
-        open_latency(g);
+        open_latency(g, StackKey(gen, a[1]));
         GoroutineSummary& sum = Summary(g, t);
         sum.created = true;
         if (const auto* s = gen.Stack(a[1])) sum.creation_stack = *s;
@@ -139,8 +157,12 @@ void Analysis::AddGeneration(const Generation& gen) {
         const uint64_t g = a[0];
         auto it = tracked_.find(g);
         if (it != tracked_.end() && it->second.latency_open) {
-          latencies_.push_back(t >= it->second.runnable_since ? t - it->second.runnable_since
-                                                              : 0);
+          const Tracked& tr = it->second;
+          latencies_.push_back(t >= tr.runnable_since ? t - tr.runnable_since : 0);
+          if (sink_ != nullptr && tr.latency_key != 0 && t >= tr.runnable_since) {
+            sink_->Interval(IntervalKind::kSched, BlockReason::kUnspecified, g, tr.latency_key,
+                            tr.runnable_since, t);
+          }
         }
         Enter(g, State::kRunning, t);
         m_g_[ev.m] = g;
@@ -152,19 +174,19 @@ void Analysis::AddGeneration(const Generation& gen) {
         AddFunctions(cur, gen, a[1]);
         if (ev.type == kEvGoStop) {
           Enter(cur, State::kRunnable, t);
-          open_latency(cur);
+          open_latency(cur, 0);
         } else {
           const BlockReason reason = a[0] < static_cast<uint64_t>(BlockReason::kCount)
                                          ? static_cast<BlockReason>(a[0])
                                          : BlockReason::kUnspecified;
-          Enter(cur, State::kWaiting, t, reason);
+          Enter(cur, State::kWaiting, t, reason, StackKey(gen, a[1]));
         }
         m_g_[ev.m] = 0;
         break;
       case kEvGoUnblock:
         AddFunctions(cur, gen, a[1]);
         Enter(a[0], State::kRunnable, t);
-        open_latency(a[0]);
+        open_latency(a[0], StackKey(gen, a[1]));
         break;
       case kEvGoDestroy:
         if (cur == 0) break;
@@ -174,7 +196,7 @@ void Analysis::AddGeneration(const Generation& gen) {
       case kEvGoSyscallBegin:
         if (cur == 0) break;
         AddFunctions(cur, gen, a[0]);
-        Enter(cur, State::kSyscall, t);
+        Enter(cur, State::kSyscall, t, BlockReason::kUnspecified, StackKey(gen, a[0]));
         break;
       case kEvGoSyscallEnd:
         if (cur != 0) Enter(cur, State::kRunning, t);
@@ -182,7 +204,7 @@ void Analysis::AddGeneration(const Generation& gen) {
       case kEvGoSyscallEndBlocked:
         if (cur == 0) break;
         Enter(cur, State::kRunnable, t);
-        open_latency(cur);
+        open_latency(cur, 0);
         m_g_[ev.m] = 0;
         break;
       case kEvSTWBegin:

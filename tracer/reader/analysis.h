@@ -57,6 +57,28 @@ struct GoroutineGroup {
   uint64_t syscall_ns = 0;
 };
 
+// goro::trace::IntervalKind is what a pprof-like profile of a trace measures (Go's
+// `go tool trace -pprof=`): time between becoming Runnable and running (kSched), time
+// Waiting (kBlock, with its BlockReason) and time in a blocking call (kSyscall).
+enum class IntervalKind : uint8_t { kSched, kBlock, kSyscall };
+
+// goro::trace::IntervalSink receives, from Analysis, every closed interval whose opening
+// event carried a stack: for kSched the stack of the GoCreate or GoUnblock that made the
+// goroutine Runnable, for kBlock the GoBlock's, for kSyscall the GoSyscallBegin's (Go's
+// trace tool uses the same events). Intervals still open at the end of the trace are not
+// reported (Go's tool skips events without a link too).
+class IntervalSink {
+ public:
+  virtual ~IntervalSink() = default;
+  // Returns a nonzero key for `frames` (innermost first; not empty), the same key for equal
+  // frames, whatever generation they come from.
+  virtual uint64_t InternStack(const std::vector<Frame>& frames) = 0;
+  // Goroutine g spent [begin, end) in `kind` (`reason` is meaningful for kBlock), opened by
+  // an event whose stack InternStack gave `stack_key`.
+  virtual void Interval(IntervalKind kind, BlockReason reason, uint64_t g, uint64_t stack_key,
+                        uint64_t begin, uint64_t end) = 0;
+};
+
 // goro::trace::Analysis accumulates statistics. Call AddGeneration for each generation in
 // file order, then Finish once; read the results after Finish. The goroutine state it
 // tracks is lenient (it follows the events, trusting the validator for correctness) and
@@ -69,6 +91,11 @@ class Analysis {
 
   // Analysis::AddGeneration adds `gen`'s events.
   void AddGeneration(const Generation& gen);
+
+  // Analysis::set_interval_sink makes the analysis report closed intervals to `sink`
+  // (null: none, the default), which must outlive the analysis. Set before the first
+  // AddGeneration.
+  void set_interval_sink(IntervalSink* sink) { sink_ = sink; }
 
   // Analysis::Finish closes every open state interval at the time of the last event seen
   // (an STW or GC pause still open is not counted). Calling it twice has no further effect.
@@ -106,11 +133,19 @@ class Analysis {
     BlockReason reason = BlockReason::kUnspecified;
     bool latency_open = false;  // became Runnable by an event that starts a latency sample
     uint64_t runnable_since = 0;
+    // With an IntervalSink: the stack key of the event that opened the current Waiting or
+    // Syscall interval, and of the one that opened the latency sample (0: no stack).
+    uint64_t state_key = 0;
+    uint64_t latency_key = 0;
   };
 
   GoroutineSummary& Summary(uint64_t g, uint64_t t);
-  // Moves g to `state` at t, crediting its previous state's time.
-  void Enter(uint64_t g, State state, uint64_t t, BlockReason reason = BlockReason::kUnspecified);
+  // Moves g to `state` at t, crediting its previous state's time (and reporting it to the
+  // sink); `key` is the stack key of the event that opened the new state.
+  void Enter(uint64_t g, State state, uint64_t t, BlockReason reason = BlockReason::kUnspecified,
+             uint64_t key = 0);
+  // The sink's key for stack `id` of `gen`, or 0 (no sink, no such stack, empty stack).
+  uint64_t StackKey(const Generation& gen, uint64_t id);
   void AddFunctions(uint64_t g, const Generation& gen, uint64_t stack);
 
   std::map<uint64_t, GoroutineSummary> goroutines_;
@@ -131,6 +166,7 @@ class Analysis {
   uint64_t first_time_ = 0;
   uint64_t last_time_ = 0;
   bool finished_ = false;
+  IntervalSink* sink_ = nullptr;
 };
 
 // goro::trace::FormatDuration renders nanoseconds for people: "850ns", "12.5us", "3.25ms",
