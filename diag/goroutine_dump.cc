@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -128,12 +129,13 @@ std::string WaitText(absl::Duration waited) {
 // The creation site to print: the first of G::create_pcs outside goro::Go itself (goro::Go
 // is a template, inlined into the creator in optimised builds and a function of its own
 // otherwise).
-uintptr_t CreationPc(const GoroutineRecord& r, SymbolizedFrame* frame) {
+template <typename Symbolize>
+uintptr_t CreationPc(const GoroutineRecord& r, Symbolize& symbolize) {
   for (uintptr_t pc : r.create_pcs) {
     if (pc == 0) continue;
-    *frame = SymbolizeReturnAddress(pc);
-    if (!absl::StartsWith(frame->function, "void goro::Go<") &&
-        !absl::StartsWith(frame->function, "goro::Go<")) {
+    const std::string& function = symbolize(pc).function;
+    if (!absl::StartsWith(function, "void goro::Go<") &&
+        !absl::StartsWith(function, "goro::Go<")) {
       return pc;
     }
   }
@@ -177,6 +179,13 @@ absl::StatusOr<std::vector<GoroutineRecord>> SnapshotGoroutines() {
 
 std::string FormatGoroutines(const std::vector<GoroutineRecord>& records) {
   std::string out;
+  // Goroutines share most of their frames: each distinct PC is symbolised once.
+  absl::flat_hash_map<uintptr_t, SymbolizedFrame> cache;
+  auto symbolize = [&cache](uintptr_t pc) -> const SymbolizedFrame& {
+    auto [it, inserted] = cache.try_emplace(pc);
+    if (inserted) it->second = SymbolizeReturnAddress(pc);
+    return it->second;
+  };
   for (const GoroutineRecord& r : records) {
     if (!out.empty()) out += '\n';
     absl::StrAppend(&out, "goroutine ", r.id, " [", r.state);
@@ -187,14 +196,13 @@ std::string FormatGoroutines(const std::vector<GoroutineRecord>& records) {
     // later one is a return address. Both are looked up one byte back (inside the call or
     // the instruction before), as the tracer does.
     for (uintptr_t pc : r.pcs) {
-      const SymbolizedFrame f = SymbolizeReturnAddress(pc);
+      const SymbolizedFrame& f = symbolize(pc);
       absl::StrAppend(&out, f.function, "\n\t", FormatLocation(f, pc), "\n");
     }
     if (r.pcs.empty()) out += "(no stack)\n";
     if (r.create_pcs[0] != 0) {
-      SymbolizedFrame f;
-      const uintptr_t pc = CreationPc(r, &f);
-      f = SymbolizeReturnAddress(pc);
+      const uintptr_t pc = CreationPc(r, symbolize);
+      const SymbolizedFrame& f = symbolize(pc);
       absl::StrAppend(&out, "created by ", f.function);
       if (r.parent_id != 0) absl::StrAppend(&out, " in goroutine ", r.parent_id);
       absl::StrAppend(&out, "\n\t", FormatLocation(f, pc), "\n");

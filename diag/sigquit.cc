@@ -1,11 +1,14 @@
-// The SIGQUIT dump (sigquit.h): a handler that writes one byte to a pipe, and the thread
-// that reads it and dumps.
+// The SIGQUIT dump (sigquit.h): a handler that writes one byte to a pipe (for a SIGQUIT
+// that lands on a thread of the program's own), a signalfd (for one that no thread takes,
+// goro's threads all blocking it), and the thread that waits on both and dumps.
 
 #include "diag/sigquit.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -20,7 +23,7 @@ namespace goro::diag {
 namespace {
 
 // The values of GORODEBUG=sigquit, in the setting's order (runtime/settings.cc).
-enum class SigquitMode { kExit = 0, kContinue = 1, kOff = 2 };
+enum class SigquitMode { kExit = 0, kContinue = 1, kOff = debug::kSigquitOff };
 
 constexpr char kDumpByte = 'q';
 constexpr char kStopByte = 's';
@@ -29,6 +32,11 @@ constexpr char kStopByte = 's';
 // (sigaction orders the install after the store), the thread and StopSigquitDumper; reset
 // by StopSigquitDumper after the handler is gone and the thread joined. -1: not started.
 int g_pipe[2] = {-1, -1};
+// Same: a signalfd for SIGQUIT, read by the thread. Every goro thread blocks SIGQUIT, so a
+// SIGQUIT that no thread of the program takes stays pending for the process and shows up
+// here without any handler running (under ThreadSanitizer, a handler of a thread blocked in
+// a system call would only run once that call returns).
+int g_signalfd = -1;
 // Owned by Start/StopSigquitDumper (goro::Run's thread).
 pthread_t g_thread;
 struct sigaction g_previous;
@@ -52,17 +60,37 @@ void WriteAll(const std::string& s) {
   }
 }
 
-void* DumpThread(void*) {
+// Takes one dump request from the pipe (handler) or the signalfd; false on the stop byte
+// or an error of either.
+bool WaitForRequest() {
   for (;;) {
-    char c = 0;
-    const ssize_t n = read(g_pipe[0], &c, 1);
+    pollfd fds[2] = {{g_pipe[0], POLLIN, 0}, {g_signalfd, POLLIN, 0}};
+    const int n = poll(fds, 2, -1);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0 || c == kStopByte) return nullptr;
+    if (n < 0) return false;
+    if (fds[1].revents & POLLIN) {
+      signalfd_siginfo info;
+      if (read(g_signalfd, &info, sizeof(info)) == static_cast<ssize_t>(sizeof(info))) return true;
+      continue;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP)) {
+      char c = 0;
+      const ssize_t r = read(g_pipe[0], &c, 1);
+      if (r < 0 && errno == EINTR) continue;
+      return r == 1 && c == kDumpByte;
+    }
+    if ((fds[0].revents | fds[1].revents) & (POLLERR | POLLNVAL)) return false;
+  }
+}
+
+void* DumpThread(void*) {
+  while (WaitForRequest()) {
     // Go prints the signal's name, then every goroutine.
     WriteAll("SIGQUIT: quit\n\n" + GoroutineDump());
     if (g_mode == SigquitMode::kExit) _exit(2);
     WriteAll("\n");
   }
+  return nullptr;
 }
 
 }  // namespace
@@ -75,8 +103,13 @@ void StartSigquitDumper() {
   if (fcntl(g_pipe[1], F_SETFL, O_NONBLOCK) != 0) {
     GORO_FATAL("sigquit: fcntl(O_NONBLOCK) failed: errno ", errno);
   }
-  // The thread takes no asynchronous signal: the handler runs on the threads of goro and
-  // of the program, and the preemption signal is for Ms only.
+  sigset_t quit;
+  sigemptyset(&quit);
+  sigaddset(&quit, SIGQUIT);
+  g_signalfd = signalfd(-1, &quit, SFD_CLOEXEC);
+  if (g_signalfd < 0) GORO_FATAL("sigquit: signalfd failed: errno ", errno);
+  // The thread runs with every signal blocked (the preemption signal is for Ms; SIGQUIT it
+  // reads from the signalfd).
   sigset_t all;
   sigset_t old;
   sigfillset(&all);
@@ -105,7 +138,8 @@ void StopSigquitDumper() {
   runtime_internal::ServiceThreadEnded();
   close(g_pipe[0]);
   close(g_pipe[1]);
-  g_pipe[0] = g_pipe[1] = -1;
+  close(g_signalfd);
+  g_pipe[0] = g_pipe[1] = g_signalfd = -1;
 }
 
 }  // namespace goro::diag

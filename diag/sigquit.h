@@ -3,8 +3,12 @@
 // sigquit=off leaves SIGQUIT to the program.
 //
 // A signal handler cannot suspend goroutines or symbolise (both allocate and take locks),
-// so the handler only writes a byte to a pipe; a thread of the runtime's own, blocked in
-// read(2) on that pipe (no wakeups while idle), takes the dump.
+// so no dump runs in one. Every thread of goro (the Ms, sysmon, the dump thread) blocks
+// SIGQUIT, so no goroutine's blocking call sees EINTR for it; a SIGQUIT stays pending for
+// the process and a thread of the runtime's own reads it from a signalfd. If the program
+// has threads of its own that leave SIGQUIT unblocked, the kernel may pick one of them: the
+// handler installed there only writes a byte to a pipe the same thread also polls. Idle,
+// the thread sleeps in poll(2): no wakeups.
 
 #ifndef GORO_DIAG_SIGQUIT_H_
 #define GORO_DIAG_SIGQUIT_H_

@@ -115,6 +115,9 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   pthread_sigmask(SIG_SETMASK, nullptr, &caller_mask);
   s->m_sigmask = caller_mask;
   sigdelset(&s->m_sigmask, kPreemptSignal);
+  // Ms block SIGQUIT: the dump thread takes it from a signalfd (diag/sigquit.h), and no
+  // goroutine's blocking call is interrupted by it.
+  if (debug::sigquit.Get() != debug::kSigquitOff) sigaddset(&s->m_sigmask, SIGQUIT);
   InitThreadForPreemption(m0, s->m_sigmask);
   AcquireP(m0, s->allp[0].get());
 

@@ -26,6 +26,7 @@ extern debugvars::DurationSetting schedtrace;
 // sigquit: startup enum. SIGQUIT's goroutine dump (diag/sigquit.h); the value indexes
 // {exit, continue, off}.
 extern debugvars::EnumSetting sigquit;
+inline constexpr int kSigquitOff = 2;  // sigquit's index of "off"
 // stackguard: startup enum. How goroutine stacks get guard pages. The value indexes
 // {auto, madvise, mprotect, off}, the order of goro::StackGuardMode (runtime/stack.h).
 extern debugvars::EnumSetting stackguard;
