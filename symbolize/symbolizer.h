@@ -37,9 +37,10 @@ namespace goro::symbolize {
 // Without debug information (a stripped object, libc without its -dbgsym package) the
 // function still comes from the symbol table, but file is "?" and line 0, and there are no
 // inlined frames. A PC in no mapped object, or in no symbol, has function "?" (bogus PCs
-// never fail). Builds with line tables only (-g1, the sanitizer configurations) have files
-// and lines but may lack inlined frames: a PC inside inlined code then gives the physical
-// function with the inlined code's file and line.
+// never fail). Debug information with line tables but no inline scopes (clang's
+// -gline-tables-only; GCC's -g1, used by the sanitizer configurations, keeps them) gives
+// files and lines but no inlined frames: a PC inside inlined code then gives the physical
+// function with the inlined code's own file and line.
 //
 // Cost. Every distinct PC is looked up once and the answer kept for the Symbolizer's life
 // (a few hundred bytes per PC); later calls for it cost a hash lookup under a mutex and a
