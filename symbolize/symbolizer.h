@@ -3,8 +3,11 @@
 // over the process's own mappings). The tracer's stack tables and the goroutine dump share
 // it. Not async-signal-safe: a crash path must not call it.
 //
-// The simple API:
-//   goro::symbolize::Frame f = goro::symbolize::Symbolize(pc);
+// The simple API, for a goroutine dump's frames (docs/symbolize.md):
+//   // A return address from a frame-pointer walk (looked up at ra - 1):
+//   goro::symbolize::Frame f = goro::symbolize::SymbolizeReturnAddress(ra);
+//   // An exact PC (a function's entry, a signal context's PC):
+//   goro::symbolize::Frame g = goro::symbolize::Symbolize(pc);
 //   std::string text = goro::symbolize::FormatFrame(f);  // "main::Worker()\n\tfile.cc:42 +0x1d"
 
 #ifndef GORO_SYMBOLIZE_SYMBOLIZER_H_
