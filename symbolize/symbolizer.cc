@@ -211,7 +211,11 @@ std::vector<Frame> Symbolizer::LookUpLocked(uintptr_t pc) {
     if (tag == DW_TAG_subprogram) {
       // The physical function; the symbol table's name is preferred (it is there without
       // DWARF too), the DIE's serves when the symbol is missing.
-      if (physical.function == "?") physical.function = DieFunctionName(scope);
+      if (physical.function == "?") {
+        physical.function = DieFunctionName(scope);
+        Dwarf_Addr entry = 0;
+        if (dwarf_entrypc(scope, &entry) == 0 && entry <= addr) physical.offset = addr - entry;
+      }
       break;
     }
     if (tag != DW_TAG_inlined_subroutine) continue;  // lexical blocks and the like
