@@ -151,12 +151,6 @@ std::vector<Frame> Symbolizer::LookUpLocked(uintptr_t pc) {
   ReportModulesLocked();
   if (dwfl_ == nullptr) return {physical};
   Dwfl_Module* mod = dwfl_addrmodule(dwfl_, pc);
-  if (mod == nullptr && reported_adds_ != 0) {
-    // An object loaded since the last read (dlopen) that the counter has not shown yet.
-    reported_adds_ = 0;
-    ReportModulesLocked();
-    mod = dwfl_addrmodule(dwfl_, pc);
-  }
   if (mod == nullptr) return {physical};
   const char* mainfile = nullptr;
   Dwarf_Addr low = 0, high = 0;
@@ -201,8 +195,19 @@ std::vector<Frame> Symbolizer::LookUpLocked(uintptr_t pc) {
   }
 
   std::vector<Frame> frames;
+  // dwarf_getscopes finds the innermost scope holding addr, but above an inlined instance it
+  // lists the scopes of the inlined function's abstract definition, not the concrete
+  // callers; dwarf_getscopes_die on that innermost scope gives the concrete chain (the
+  // outer inlined calls, the subprogram, the unit), as eu-addr2line -i does.
   Dwarf_Die* scopes = nullptr;
-  const int nscopes = dwarf_getscopes(cudie, addr, &scopes);
+  int nscopes = 0;
+  {
+    Dwarf_Die* found = nullptr;
+    const int nfound = dwarf_getscopes(cudie, addr, &found);
+    if (nfound > 0) nscopes = dwarf_getscopes_die(&found[0], &scopes);
+    std::free(found);
+    if (nscopes < 0) nscopes = 0;
+  }
   Dwarf_Files* files = nullptr;
   size_t nfiles = 0;
   for (int i = 0; i < nscopes; ++i) {

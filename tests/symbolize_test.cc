@@ -42,6 +42,11 @@ constexpr int kKnownLine = __LINE__ + 3;
   return pc;
 }
 
+// Its first instruction may come from <atomic>'s store, inlined two levels deep (optimised
+// builds): the entry then symbolizes to those inlined frames and this function's line.
+constexpr int kStoreFirstLine = __LINE__ + 1;
+[[gnu::noinline]] void StoreFirst(std::atomic<bool>* b) { b->store(true); }
+
 constexpr int kHelperLine = __LINE__ + 3;
 [[gnu::always_inline]] inline uintptr_t InlinedHelper() {
   // The next line is kHelperLine.
@@ -91,6 +96,15 @@ TEST(Symbolizer, FunctionEntryNamesTheFunctionAtItsFirstLines) {
   EXPECT_EQ(f.file, kThisFile);
   EXPECT_GE(f.line, kKnownLine - 2);
   EXPECT_LE(f.line, kKnownLine);
+}
+
+TEST(Symbolizer, FunctionEntryInInlinedHeaderCodeNamesTheFunctionsOwnLine) {
+  std::atomic<bool> b{false};
+  StoreFirst(&b);
+  const Frame f = Symbolize(reinterpret_cast<uintptr_t>(&StoreFirst));
+  EXPECT_THAT(f.function, HasSubstr("StoreFirst"));
+  EXPECT_EQ(f.file, kThisFile) << FormatFrame(f);
+  EXPECT_EQ(f.line, kStoreFirstLine);
 }
 
 TEST(Symbolizer, InlinedCallGivesInlinedFrameThenCaller) {
