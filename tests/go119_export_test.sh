@@ -110,6 +110,27 @@ for procs in 1 4; do
     grep -qE "$want" "$tmp/syscall.top" || fail "workload $procs: syscall profile lacks $want"
   done
   grep -q 'goro::' "$tmp/sched.top" || fail "workload $procs: sched profile names no goro function"
+  # File and line (symbolize/): with -lines, pprof shows each frame's file:line. The
+  # workload's noinline ContendOnMutex waits on its WaitGroup (an out-of-line call in every
+  # build) at a line we look up in the source.
+  "$gopprof" -top -lines -nodecount=1000 -nodefraction=0 -edgefraction=0 "$tmp/sync.pb" \
+    >"$tmp/sync.lines" 2>&1 || fail "go tool pprof -top -lines of sync: $(cat "$tmp/sync.lines")"
+  wait_line=$(awk '/void ContendOnMutex\(/ { in_fn = 1 }
+    in_fn && /inner\.Wait\(\);/ { print NR; exit }' tests/go119_workload.cc)
+  [[ -n $wait_line ]] || fail "tests/go119_workload.cc: no inner.Wait() in ContendOnMutex"
+  grep -qE "ContendOnMutex tests/go119_workload\.cc:$wait_line\$" "$tmp/sync.lines" ||
+    fail "workload $procs: pprof -lines lacks ContendOnMutex at line $wait_line:" \
+      "$(grep ContendOnMutex "$tmp/sync.lines")"
+  grep -qE ' goro::[^ ]* runtime/[a-z_/]+\.(cc|h):[1-9][0-9]*$' "$tmp/sync.lines" ||
+    fail "workload $procs: pprof -lines names no goro function with its file and line"
+  # goro-trace's own views and the Chrome export carry the same file and line.
+  "$tool" goroutines "$trace" |
+    grep -qE 'ContendOnMutex\(\) tests/go119_workload\.cc:[1-9][0-9]*$' ||
+    fail "workload $procs: goro-trace goroutines shows no file:line for ContendOnMutex"
+  "$tool" export --format=chrome "$trace" -o "$tmp/chrome.json" ||
+    fail "chrome export of workload $procs exited $?"
+  grep -qE 'ContendOnMutex\(\) tests/go119_workload\.cc:[1-9][0-9]* \(pc 0x' "$tmp/chrome.json" ||
+    fail "workload $procs: the Chrome export shows no file:line for ContendOnMutex"
 
   # goro-trace pprof, straight from the goro trace: the same totals as Go's tool computes
   # from the export, and the workload's functions by name.

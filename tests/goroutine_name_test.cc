@@ -1,5 +1,6 @@
 // Tests of goroutine names (tracer/reader/goroutine_name.h): Go-like short names from the
-// function names absl::Symbolize gives, and goroutine names from creation stacks.
+// function names the tracer writes (Abseil's demangler), and goroutine names from creation
+// stacks.
 
 #include "tracer/reader/goroutine_name.h"
 

@@ -323,12 +323,14 @@ TEST_P(TraceTest, StatusPassDescribesParkedGoroutines) {
 
 // A goroutine start function with a name of its own, for the start-PC test below. Not
 // inlined or merged, so it keeps its own address.
+constexpr int kStartPcProbeLine = __LINE__ + 1;
 ABSL_ATTRIBUTE_NOINLINE void StartPcProbe(void* done) {
   static_cast<std::atomic<bool>*>(done)->store(true);
 }
 
 // The start stack of GoCreate names the start function itself, not the function placed
-// before it: the start PC is stored as a return address would be (Go adds PCQuantum).
+// before it: the start PC is stored as a return address would be (Go adds PCQuantum). The
+// frame carries the function's file and line (symbolize/).
 TEST(TraceStartPcTest, StartStackNamesTheStartFunction) {
   const std::string path = testing_internal::TempTracePath("startpc");
   testing_internal::RunGoroutines(2, [&] {
@@ -342,6 +344,7 @@ TEST(TraceStartPcTest, StartStackNamesTheStartFunction) {
   auto reader = trace::Reader::Open(path);
   ASSERT_TRUE(reader.ok()) << reader.status();
   std::vector<std::string> starts;
+  std::vector<trace::Frame> start_frames;
   trace::Generation gen;
   while (true) {
     absl::StatusOr<bool> more = (*reader)->NextGeneration(&gen);
@@ -354,11 +357,16 @@ TEST(TraceStartPcTest, StartStackNamesTheStartFunction) {
       ASSERT_EQ(s->size(), 1u);
       EXPECT_EQ(s->front().pc, reinterpret_cast<uintptr_t>(&StartPcProbe) + 1);
       starts.push_back(s->front().func);
+      start_frames.push_back(s->front());
     }
   }
   unlink(path.c_str());
   ASSERT_EQ(starts.size(), 1u);
   EXPECT_TRUE(absl::StrContains(starts[0], "StartPcProbe")) << starts[0];
+  // The entry's line is the function's first line, or at -O1 its body's first line.
+  EXPECT_EQ(start_frames[0].file, "tests/trace_test.cc");
+  EXPECT_GE(start_frames[0].line, static_cast<uint64_t>(kStartPcProbeLine));
+  EXPECT_LE(start_frames[0].line, static_cast<uint64_t>(kStartPcProbeLine + 1));
 }
 
 // Spawns one goroutine from a function with a name of its own.

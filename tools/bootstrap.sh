@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages goro needs when any is missing: Bazel 4.2.3 and its platform
-# definitions, the system libraries, clang for the fuzzers, the benchmark peers, and an
+# definitions, the system libraries (with elfutils' libdw for symbolize/), clang for the fuzzers, the benchmark peers, and an
 # AArch64 cross compiler with qemu-user for the AArch64 context switch.
 # Idempotent: quiet and fast (one dpkg query) when everything is present.
 set -euo pipefail
@@ -11,6 +11,7 @@ packages=(
   libabsl-dev libre2-dev                   # Abseil 20220623, RE2
   libgtest-dev libgmock-dev libbenchmark-dev
   protobuf-compiler libprotobuf-dev zlib1g-dev   # goro-trace pprof: profile.proto, gzip
+  libdw-dev                                # elfutils' libdw: file and line for stacks (symbolize/)
   clang libclang-rt-14-dev                 # libFuzzer targets (tests/fuzz)
   golang-go libboost-fiber-dev libboost-context-dev   # benchmark peers (bench/)
   g++-aarch64-linux-gnu qemu-user          # the AArch64 context switch under emulation

@@ -2,13 +2,11 @@
 
 #include "tracer/tables.h"
 
-#include <dlfcn.h>
-
 #include <cstdio>
 #include <utility>
 
-#include "absl/debugging/symbolize.h"
 #include "absl/hash/hash.h"
+#include "symbolize/symbolizer.h"
 #include "tracer/batch.h"
 #include "tracer/format.h"
 #include "tracer/wire.h"
@@ -59,26 +57,36 @@ uint64_t StackTable::Intern(const uintptr_t* pcs, int n, const uintptr_t** store
 
 namespace {
 
-// Symbolises one return address: the function containing pc - 1 (from the ELF symbol
-// tables, so internal functions have names too) and its object file.
-void Symbolize(uintptr_t pc, std::string* func, std::string* file) {
-  char name[1024];
-  const auto* addr = reinterpret_cast<const void*>(pc - 1);
-  Dl_info info{};
-  if (dladdr(addr, &info) != 0 && info.dli_fname != nullptr) *file = info.dli_fname;
-  if (absl::Symbolize(addr, name, sizeof(name))) {
-    *func = name;
-    return;
+// Symbolises one return address with the process's shared symbolizer (symbolize/): the
+// function holding pc - 1, with inlined calls folded into it, and the source file and line.
+// Without line information the file is the object file's path (line 0), which says more
+// than "?"; without a symbol the function is the PC in hex.
+void Symbolize(uintptr_t pc, std::string* func, std::string* file, uint64_t* line) {
+  const symbolize::Frame f = symbolize::SymbolizeReturnAddress(pc);
+  if (f.function != "?") {
+    *func = f.function;
+  } else {
+    char hex[32];
+    std::snprintf(hex, sizeof(hex), "0x%zx", static_cast<size_t>(pc));
+    *func = hex;
   }
-  char hex[32];
-  std::snprintf(hex, sizeof(hex), "0x%zx", static_cast<size_t>(pc));
-  *func = hex;
+  *file = f.line > 0 ? f.file : f.module;
+  *line = f.line > 0 ? static_cast<uint64_t>(f.line) : 0;
 }
 
 }  // namespace
 
 void StackTable::DumpAndReset(StringTable* strings, BatchBuilder* out) {
-  absl::flat_hash_map<uintptr_t, std::pair<uint64_t, uint64_t>> symbols;
+  // pc -> its function and file string ids in this generation, and its line. The
+  // symbolizer keeps every PC's answer for the process's life, so a PC is looked up in the
+  // debug information once, in the first generation that shows it; this map only saves
+  // interning its strings again for every stack of this generation that holds it.
+  struct Symbol {
+    uint64_t func = 0;
+    uint64_t file = 0;
+    uint64_t line = 0;
+  };
+  absl::flat_hash_map<uintptr_t, Symbol> symbols;
   for (Shard& shard : shards_) {
     base_internal::OsMutexLock lock(&shard.mu);
     for (const auto& [pcs, id] : shard.ids) {
@@ -92,13 +100,14 @@ void StackTable::DumpAndReset(StringTable* strings, BatchBuilder* out) {
         auto [it, added] = symbols.try_emplace(pc);
         if (added) {
           std::string func, file;
-          Symbolize(pc, &func, &file);
-          it->second = {strings->Intern(func), strings->Intern(file)};
+          uint64_t line = 0;
+          Symbolize(pc, &func, &file, &line);
+          it->second = {strings->Intern(func), strings->Intern(file), line};
         }
         p = PutUvarint(p, pc);
-        p = PutUvarint(p, it->second.first);
-        p = PutUvarint(p, it->second.second);
-        p = PutUvarint(p, 0);  // line: not known without debug information
+        p = PutUvarint(p, it->second.func);
+        p = PutUvarint(p, it->second.file);
+        p = PutUvarint(p, it->second.line);
       }
       event.resize(static_cast<size_t>(p - start));
       out->Append(start, event.size());

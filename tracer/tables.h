@@ -44,7 +44,8 @@ class StackTable {
   // null) receives the table's copy of the frames, valid until DumpAndReset.
   // Thread safety: thread-safe.
   uint64_t Intern(const uintptr_t* pcs, int n, const uintptr_t** stored = nullptr);
-  // Symbolises every stack (function names through dladdr, interned in `strings`),
+  // Symbolises every stack (function, file and line through symbolize/, interned in
+  // `strings`),
   // appends a kEvStack for each to `out` and empties the table.
   // Precondition: no concurrent Intern (the generation is over).
   void DumpAndReset(StringTable* strings, BatchBuilder* out);

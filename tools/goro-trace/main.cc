@@ -212,7 +212,7 @@ int Goroutines(const std::string& file, const std::string* pattern) {
     std::printf("[%s] %zu goroutine%s\n", group.name.c_str(), it->second.size(),
                 it->second.size() == 1 ? "" : "s");
     for (const goro::trace::GoroutineSummary* g : it->second) {
-      std::string start = g->start_stack.empty() ? "?" : g->start_stack.front().func;
+      std::string start = g->start_stack.empty() ? "?" : FrameLine(g->start_stack.front());
       std::printf("g%llu start=%s%s%s\n", static_cast<unsigned long long>(g->id),
                   start.c_str(), g->created ? "" : " (created before the trace)",
                   g->gone ? " (exited)" : "");

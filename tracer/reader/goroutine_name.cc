@@ -1,5 +1,6 @@
-// Goroutine names from creation stacks: string surgery on the names absl::Symbolize gives
-// (template arguments and parameter lists already reduced to "<>" and "()").
+// Goroutine names from creation stacks: string surgery on the names the tracer writes
+// (symbolize/, Abseil's demangler: template arguments and parameter lists already reduced to
+// "<>" and "()").
 
 #include "tracer/reader/goroutine_name.h"
 
