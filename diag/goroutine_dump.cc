@@ -15,12 +15,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "base/mutex.h"
-#include "diag/symbolize_frame.h"
 #include "runtime/g.h"
 #include "runtime/m.h"
 #include "runtime/note.h"
 #include "runtime/park.h"
 #include "runtime/sched.h"
+#include "symbolize/frame.h"
+#include "symbolize/symbolizer.h"
 #include "tracer/emit.h"
 #include "tracer/format.h"
 
@@ -126,20 +127,10 @@ std::string WaitText(absl::Duration waited) {
   return absl::StrFormat("%.1fs", absl::ToDoubleSeconds(waited));
 }
 
-// The creation site to print: the first of G::create_pcs outside goro::Go itself (goro::Go
-// is a template, inlined into the creator in optimised builds and a function of its own
-// otherwise).
-template <typename Symbolize>
-uintptr_t CreationPc(const GoroutineRecord& r, Symbolize& symbolize) {
-  for (uintptr_t pc : r.create_pcs) {
-    if (pc == 0) continue;
-    const std::string& function = symbolize(pc).function;
-    if (!absl::StartsWith(function, "void goro::Go<") &&
-        !absl::StartsWith(function, "goro::Go<")) {
-      return pc;
-    }
-  }
-  return r.create_pcs[0];
+// Whether a symbolised frame is goro::Go itself (a template: inlined into the creator in
+// optimised builds, a function of its own otherwise).
+bool IsGoroGo(const symbolize::Frame& f) {
+  return absl::StartsWith(f.function, "goro::Go<") || absl::StartsWith(f.function, "void goro::Go<");
 }
 
 }  // namespace
@@ -179,11 +170,13 @@ absl::StatusOr<std::vector<GoroutineRecord>> SnapshotGoroutines() {
 
 std::string FormatGoroutines(const std::vector<GoroutineRecord>& records) {
   std::string out;
-  // Goroutines share most of their frames: each distinct PC is symbolised once.
-  absl::flat_hash_map<uintptr_t, SymbolizedFrame> cache;
-  auto symbolize = [&cache](uintptr_t pc) -> const SymbolizedFrame& {
+  // Goroutines share most of their frames: each distinct PC is symbolised once. Every PC is
+  // looked up one byte back (inside the call, or the instruction before an interrupted
+  // one), and code inlined there shows as frames of its own, as in Go's tracebacks.
+  absl::flat_hash_map<uintptr_t, std::vector<symbolize::Frame>> cache;
+  auto frames_of = [&cache](uintptr_t pc) -> const std::vector<symbolize::Frame>& {
     auto [it, inserted] = cache.try_emplace(pc);
-    if (inserted) it->second = SymbolizeReturnAddress(pc);
+    if (inserted) it->second = symbolize::SymbolizeReturnAddressInlined(pc);
     return it->second;
   };
   for (const GoroutineRecord& r : records) {
@@ -192,20 +185,24 @@ std::string FormatGoroutines(const std::vector<GoroutineRecord>& records) {
     if (r.waited > absl::ZeroDuration()) absl::StrAppend(&out, ", ", WaitText(r.waited));
     if (r.locked_to_thread) out += ", locked to thread";
     out += "]:\n";
-    // The first PC of a stopped goroutine is where it resumes or was interrupted; every
-    // later one is a return address. Both are looked up one byte back (inside the call or
-    // the instruction before), as the tracer does.
-    for (uintptr_t pc : r.pcs) {
-      const SymbolizedFrame& f = symbolize(pc);
-      absl::StrAppend(&out, f.function, "\n\t", FormatLocation(f, pc), "\n");
-    }
+    for (uintptr_t pc : r.pcs) out += symbolize::FormatFrames(frames_of(pc));
     if (r.pcs.empty()) out += "(no stack)\n";
-    if (r.create_pcs[0] != 0) {
-      const uintptr_t pc = CreationPc(r, symbolize);
-      const SymbolizedFrame& f = symbolize(pc);
-      absl::StrAppend(&out, "created by ", f.function);
+    // "created by": the creation site's frames outside goro::Go, from the first of
+    // G::create_pcs that has any.
+    std::vector<symbolize::Frame> site;
+    for (uintptr_t pc : r.create_pcs) {
+      if (pc == 0) continue;
+      for (const symbolize::Frame& f : frames_of(pc)) {
+        if (!IsGoroGo(f)) site.push_back(f);
+      }
+      if (!site.empty()) break;
+    }
+    if (!site.empty()) {
+      // Go's shape: the function on the "created by" line, its location on the next.
+      const std::string frame = symbolize::FormatFrame(site.front());
+      absl::StrAppend(&out, "created by ", site.front().function);
       if (r.parent_id != 0) absl::StrAppend(&out, " in goroutine ", r.parent_id);
-      absl::StrAppend(&out, "\n\t", FormatLocation(f, pc), "\n");
+      absl::StrAppend(&out, frame.substr(frame.find('\n')), "\n");
     }
   }
   return out;

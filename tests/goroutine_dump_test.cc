@@ -20,7 +20,6 @@
 #include "absl/time/time.h"
 #include "debugvars/registry.h"
 #include "diag/goroutine_dump.h"
-#include "diag/symbolize_frame.h"
 #include "gc/gc.h"
 #include "gtest/gtest.h"
 #include "runtime/arch/sanitizer.h"
@@ -28,6 +27,7 @@
 #include "runtime/g.h"
 #include "runtime/goro.h"
 #include "runtime/sync.h"
+#include "symbolize/symbolizer.h"
 #include "tests/goroutine_test_util.h"
 
 namespace goro {
@@ -84,7 +84,7 @@ const GoroutineRecord* Find(const std::vector<GoroutineRecord>& records, int64_t
 // The symbolised functions of a record's stack, one per line.
 std::string Functions(const GoroutineRecord& r) {
   std::string out;
-  for (uintptr_t pc : r.pcs) absl::StrAppend(&out, diag::SymbolizeReturnAddress(pc).function, "\n");
+  for (uintptr_t pc : r.pcs) absl::StrAppend(&out, symbolize::SymbolizeReturnAddress(pc).function, "\n");
   return out;
 }
 
