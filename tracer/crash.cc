@@ -493,6 +493,8 @@ void OnCrashSignal(int sig, siginfo_t* info, void* ucontext) {
 
 }  // namespace
 
+bool CrashPending() { return g_crash_state.load(std::memory_order_relaxed) != 0; }
+
 runtime_internal::TraceThreadState* CrashingThreadState() {
   return g_crash_ts.load(std::memory_order_relaxed);
 }

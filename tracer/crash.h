@@ -48,6 +48,11 @@ void InstallCrashHandlers();
 // Thread safety: async-signal-safe; any thread.
 void WriteCrashRecord(absl::string_view message, int signal);
 
+// internal::CrashPending reports whether the crash path has started: the advance thread
+// then stops (it would only compete with it for the control mutex).
+// Thread safety: any thread; one relaxed load.
+bool CrashPending();
+
 // internal::CrashingThreadState is the trace state of the thread running the crash path
 // (null when none): the advance does not wait for that thread's window to close.
 runtime_internal::TraceThreadState* CrashingThreadState();

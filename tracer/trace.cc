@@ -116,11 +116,12 @@ using internal::g_control_mu;
 using internal::g_session;
 using internal::Session;
 
-void Write(Session* session, absl::string_view bytes) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
+// Writes bytes of generation `gen` (0: the header) to the session's sink.
+void Write(Session* session, uint64_t gen, absl::string_view bytes)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
   if (bytes.empty()) return;
   if (session->flight != nullptr) {
-    internal::FlightAppendLocked(session->flight.get(), g_gen.load(std::memory_order_relaxed),
-                                 bytes.data(), bytes.size());
+    internal::FlightAppendLocked(session->flight.get(), gen, bytes.data(), bytes.size());
     return;
   }
   if (!session->write_error.ok()) return;
@@ -133,7 +134,7 @@ void WriteHeaderOnce(Session* session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_m
   uint8_t header[kHeaderSize] = {};
   std::memcpy(header, kMagic, sizeof(kMagic));
   PutU16LE(header + sizeof(kMagic), kVersion);
-  Write(session, absl::string_view(reinterpret_cast<const char*>(header), kHeaderSize));
+  Write(session, 0, absl::string_view(reinterpret_cast<const char*>(header), kHeaderSize));
   session->header_written = true;
 }
 
@@ -142,8 +143,8 @@ void WriteBuffer(Session* session, TraceBuf* buf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(
   std::string header;
   internal::AppendBatchHeader(&header, buf->gen, buf->m, buf->base_time,
                               static_cast<uint32_t>(buf->len));
-  Write(session, header);
-  Write(session, absl::string_view(reinterpret_cast<const char*>(buf->data), buf->len));
+  Write(session, buf->gen, header);
+  Write(session, buf->gen, absl::string_view(reinterpret_cast<const char*>(buf->data), buf->len));
   internal::RecycleBuf(buf);
 }
 
@@ -220,7 +221,7 @@ void internal::AdvanceLocked(Session* session, bool stop) {
     const uint8_t end = kEvEndOfGeneration;
     structural.Append(&end, 1);
   }
-  Write(session, out);
+  Write(session, gen, out);
   if (session->flight != nullptr) internal::FlightEndGenerationLocked(session->flight.get(), gen);
 }
 
@@ -243,6 +244,8 @@ void AdvanceLoop(Session* session) {
       }
       if (session->stopping) return;
     }
+    // The process is dying and the crash path writes the last generation (crash.h).
+    if (internal::CrashPending()) return;
     ControlLock lock;
     if (g_session != session) return;
     if (period <= absl::ZeroDuration() || absl::Now() >= next_advance) {
