@@ -152,7 +152,7 @@ debugvars::IntSetting traceflightbytes({
            "for a trace file.",
     .mutability = Mutability::kStartup,
     .default_value = int64_t{16} << 20,
-    .min = int64_t{256} << 10,
+    .min = int64_t{1} << 20,
     .max = int64_t{1} << 34,
 });
 

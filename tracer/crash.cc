@@ -213,6 +213,7 @@ struct Report {
   bool full_skipped = false;
   bool threads_unknown = false;  // the M list's lock was held
   bool flight = false;
+  bool flight_events_dropped = false;  // the crash generation had outgrown the bound
   uint64_t gen = 0;
 };
 
@@ -300,6 +301,7 @@ void Run(absl::string_view message, int signal, Report* r) ABSL_NO_THREAD_SAFETY
 
   // 3. Where the bytes go.
   g_gen_out = gen;
+  bool drop_events = false;
   if (FlightWindow* w = session->flight.get(); w != nullptr) {
     g_out.fd = ::open(w->crash_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (g_out.fd < 0) {
@@ -310,15 +312,21 @@ void Run(absl::string_view message, int signal, Report* r) ABSL_NO_THREAD_SAFETY
     std::memcpy(header, kMagic, sizeof(kMagic));
     PutU16LE(header + sizeof(kMagic), kVersion);
     g_out.Write(header, kHeaderSize);
-    for (const FlightGeneration& fg : w->generations) g_out.Write(fg.bytes->data(), fg.bytes->size());
-    if (w->current_dropped) {
-      // The generation outgrew the bound and its start is gone: end the file with the
-      // complete generations (none, here: a drop empties the window).
-      r->skipped_reason = "the flight recorder had dropped the current generation";
-      ::close(g_out.fd);
-      return;
+    // The window, unless a generation after it was dropped (a gap): then only the crash
+    // generation follows the header.
+    if (!w->window_stale && !(w->current_dropped && w->current_gen != gen)) {
+      for (const FlightGeneration& fg : w->generations) {
+        g_out.Write(fg.bytes->data(), fg.bytes->size());
+      }
     }
-    if (w->current_gen == gen) g_out.Write(w->current.data(), w->current.size());
+    if (w->current_dropped && w->current_gen == gen) {
+      // The crash generation outgrew the bound and its start is gone: it gets the tables
+      // and the crash record, without the Ms' events.
+      drop_events = true;
+      r->flight_events_dropped = true;
+    } else if (w->current_gen == gen) {
+      g_out.Write(w->current.data(), w->current.size());
+    }
   } else {
     g_out.fd = session->fd;
     if (!session->header_written) {
@@ -332,12 +340,14 @@ void Run(absl::string_view message, int signal, Report* r) ABSL_NO_THREAD_SAFETY
 
   // 4. The Ms' batches: the full ones not yet written (in the order they filled), then each
   // thread's current one.
-  if (State().full_mu.TryLock()) {
+  if (drop_events) {
+    // Nothing of the Ms.
+  } else if (State().full_mu.TryLock()) {
     for (TraceBuf* buf : State().full) WriteTraceBuf(buf, r);
   } else {
     r->full_skipped = true;
   }
-  for (int i = 0; i < nthreads; ++i) {
+  for (int i = 0; i < nthreads && !drop_events; ++i) {
     if (g_threads[i] != nullptr) {
       WriteTraceBuf(static_cast<const TraceBuf*>(g_threads[i]->buf[gen % 2]), r);
     }
@@ -398,6 +408,7 @@ void PrintReport(const Report& r) {
     w.Put(" threads still writing events");
   }
   if (r.threads_unknown) w.Put("; lost: the buffers of other threads (thread list locked)");
+  if (r.flight_events_dropped) w.Put("; lost: the events of the last generation (it outgrew the window)");
   if (r.full_skipped) w.Put("; lost: the full buffers (their queue was locked)");
   if (r.strings_skipped) w.Put("; lost: the string table (locked)");
   if (r.stack_shards_skipped > 0) {

@@ -44,30 +44,40 @@ void DropOldest(FlightWindow* w) {
 
 void FlightAppendLocked(FlightWindow* w, uint64_t gen, const char* data, size_t n) {
   if (w->current_gen != gen) {
-    // The first bytes of a new generation.
+    // The first bytes of a new generation. After a dropped generation the window cannot
+    // go on (a snapshot's generations must follow each other): it starts again here.
+    if (w->window_stale) {
+      while (!w->generations.empty()) DropOldest(w);
+      w->window_stale = false;
+    }
     w->current.clear();
     w->current_gen = gen;
     w->current_dropped = false;
   }
   if (w->current_dropped) return;
-  while (!w->generations.empty() && w->window_bytes + w->current.size() + n > w->max_bytes) {
-    DropOldest(w);
-  }
   if (w->current.size() + n > w->max_bytes) {
-    // This generation alone outgrows the bound: it cannot be kept whole, and the window
-    // is already empty (a snapshot's generations must follow each other without a gap).
-    w->current.clear();
-    w->current.shrink_to_fit();
+    // This generation alone outgrows the bound: it cannot be kept whole. The window before
+    // it stays (a snapshot until the next generation starts still gets it).
+    w->current = std::string();
     w->current_dropped = true;
     ++w->generations_dropped;
     return;
+  }
+  while (!w->generations.empty() && w->window_bytes + w->current.size() + n > w->max_bytes) {
+    DropOldest(w);
   }
   w->current.append(data, n);
   NoteRetained(w);
 }
 
 void FlightEndGenerationLocked(FlightWindow* w, uint64_t gen) {
-  if (w->current_gen == gen && !w->current_dropped && !w->current.empty()) {
+  if (w->current_gen == gen && w->current_dropped) {
+    w->window_stale = true;
+  } else if (w->current_gen == gen && !w->current.empty()) {
+    if (w->window_stale) {
+      while (!w->generations.empty()) DropOldest(w);
+      w->window_stale = false;
+    }
     auto bytes = std::make_shared<const std::string>(std::move(w->current));
     w->window_bytes += bytes->size();
     w->generations.push_back(FlightGeneration{gen, std::move(bytes), absl::Now()});
@@ -98,7 +108,7 @@ FlightRecorderOptions FlightRecorderOptionsFromSettings() {
 }
 
 absl::Status StartFlightRecorder(const FlightRecorderOptions& options) {
-  constexpr size_t kMinBytes = size_t{256} << 10;
+  constexpr size_t kMinBytes = size_t{1} << 20;
   if (options.max_bytes < kMinBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "goro::trace::StartFlightRecorder: max_bytes is ", options.max_bytes,

@@ -36,8 +36,9 @@ namespace goro::trace {
 // goro::trace::FlightRecorderOptions bounds the window and names the crash snapshot.
 struct FlightRecorderOptions {
   // The most bytes of trace kept: the window's generations plus the one being recorded.
-  // At least 256 KiB. The per-thread event buffers (64 KiB each, as for a trace file) are
-  // not counted.
+  // At least 1 MiB: a generation ends with every thread's last buffer (up to 64 KiB each)
+  // at once, so a bound near procs x 64 KiB would drop generations. The per-thread event
+  // buffers themselves (as for a trace file) are not counted.
   size_t max_bytes = size_t{16} << 20;
   // Generations that ended longer ago than this are dropped; zero: no time bound.
   absl::Duration max_age = absl::Seconds(10);
@@ -51,7 +52,7 @@ struct FlightRecorderOptions {
 FlightRecorderOptions FlightRecorderOptionsFromSettings();
 
 // goro::trace::StartFlightRecorder starts recording into memory. Errors: InvalidArgument
-// for max_bytes under 256 KiB; FailedPrecondition when tracing (or the recorder) is already
+// for max_bytes under 1 MiB; FailedPrecondition when tracing (or the recorder) is already
 // on or no goro::Run is running.
 // Thread safety: any thread; serialised with Start, Stop and the snapshot.
 absl::Status StartFlightRecorder(const FlightRecorderOptions& options);

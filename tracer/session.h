@@ -34,10 +34,12 @@ struct FlightGeneration {
 //
 // The bound: window_bytes + current.size() <= max_bytes at every append. An append that
 // would pass it drops the oldest generations first; if the generation being recorded alone
-// would pass it, that generation and the whole window are dropped (generation numbers in a
-// snapshot must follow each other, so the window cannot keep a gap) and the rest of the
-// generation is discarded as it comes. The advance thread cuts a generation early once it
-// holds a quarter of the bound, so that this is rare.
+// would pass it, that generation is dropped and the rest of it discarded as it comes. The
+// window before it stays until the next generation starts, then goes too (generation
+// numbers in a snapshot must follow each other, so the window cannot keep a gap): a
+// snapshot taken meanwhile still gets it. The advance thread cuts a generation early once
+// it holds a quarter of the bound, so that this is rare (it happens when the advance thread
+// gets no CPU for long).
 struct FlightWindow {
   size_t max_bytes = 0;                      // Constant after Start.
   absl::Duration max_age;                    // Constant after Start; zero: no age bound.
@@ -47,6 +49,7 @@ struct FlightWindow {
   std::string current;                       // batches of the generation being recorded
   uint64_t current_gen = 0;                  // its number (0: none yet)
   bool current_dropped = false;              // the rest of current_gen is discarded
+  bool window_stale = false;                 // a generation after the window was dropped
   // Statistics (FlightRecorderStats).
   size_t max_retained_bytes = 0;
   uint64_t generations_recorded = 0;
