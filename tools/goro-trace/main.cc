@@ -48,7 +48,9 @@ constexpr char kUsage[] =
     "                                       whose name or stacks match (RE2)\n"
     "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n"
     "  export --format=go119 FILE -o OUT    write Go 1.19's trace format to OUT, for\n"
-    "                                       `go tool trace` and `go tool pprof`\n";
+    "                                       `go tool trace` and `go tool pprof`\n"
+    "exit status: 0 ok, 1 invalid or unreadable, 2 bad usage, 3 salvaged (the file was cut\n"
+    "or damaged; the complete generations before the cut were used, stderr says where)\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
