@@ -18,6 +18,22 @@ constexpr int kMaxFatalInfoWriters = 8;
 // may read them at any time (acquire pairs with the release CAS in registration).
 std::atomic<FatalInfoWriter> g_writers[kMaxFatalInfoWriters];
 
+// The first fatal message (base_internal::FatalMessage). Atomic: claimed once with an
+// exchange; the bytes are written only by the claiming thread, and its length is published
+// with a release store after each append, which FatalMessage's acquire load pairs with.
+std::atomic<bool> g_message_claimed{false};
+char g_message[1024];
+std::atomic<size_t> g_message_len{0};
+
+void RecordFatalMessage(absl::string_view s) {
+  size_t len = g_message_len.load(std::memory_order_relaxed);
+  for (char c : s) {
+    if (len + 1 >= sizeof(g_message)) break;
+    g_message[len++] = c;
+  }
+  g_message_len.store(len, std::memory_order_release);
+}
+
 }  // namespace
 
 void RegisterFatalInfoWriter(FatalInfoWriter writer) {
@@ -33,7 +49,18 @@ void RegisterFatalInfoWriter(FatalInfoWriter writer) {
 
 namespace base_internal {
 
+bool RawWriter::ClaimFatalMessage() {
+  return !g_message_claimed.exchange(true, std::memory_order_relaxed);
+}
+
+absl::string_view FatalMessage() {
+  size_t len = g_message_len.load(std::memory_order_acquire);
+  while (len > 0 && g_message[len - 1] == '\n') --len;
+  return absl::string_view(g_message, len);
+}
+
 void RawWriter::Put(absl::string_view s) {
+  if (record_) RecordFatalMessage(s);
   while (!s.empty()) {
     if (len_ == sizeof(buf_)) Flush();
     size_t n = std::min(s.size(), sizeof(buf_) - len_);

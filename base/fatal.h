@@ -33,9 +33,11 @@ void RegisterFatalInfoWriter(FatalInfoWriter writer);
 namespace base_internal {
 
 // RawWriter formats into a fixed buffer and writes it with write(2). Async-signal-safe.
+// With `record` set, everything it writes is also kept as the process's fatal message
+// (FatalMessage below), when no other fatal message was recorded before.
 class RawWriter {
  public:
-  explicit RawWriter(int fd) : fd_(fd) {}
+  explicit RawWriter(int fd, bool record = false) : fd_(fd), record_(record && ClaimFatalMessage()) {}
   RawWriter(const RawWriter&) = delete;
   RawWriter& operator=(const RawWriter&) = delete;
   ~RawWriter() { Flush(); }
@@ -65,10 +67,20 @@ class RawWriter {
   void Flush();
 
  private:
+  // Claims the fatal-message buffer for this writer; false when another fatal path has it.
+  static bool ClaimFatalMessage();
+
   int fd_;
+  bool record_;
   size_t len_ = 0;
   char buf_[512];
 };
+
+// base_internal::FatalMessage returns the message of the first GORO_FATAL of the process
+// ("goro: ..." without the trailing newline, at most 1023 bytes), or an empty view when no
+// fatal error has happened. The fatal-info writers read it (the tracer puts it into the
+// trace's crash record). Async-signal-safe; the view stays valid until the process ends.
+absl::string_view FatalMessage();
 
 // Runs the registered fatal-info writers on `fd`.
 void RunFatalInfoWriters(int fd);
@@ -79,7 +91,7 @@ void RunFatalInfoWriters(int fd);
 template <typename... Args>
 [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void Fatal(const Args&... args) {
   {
-    RawWriter w(2);
+    RawWriter w(2, /*record=*/true);
     w.Put("goro: ");
     (w.Put(args), ...);
     w.Put('\n');

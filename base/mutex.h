@@ -35,6 +35,15 @@ class ABSL_LOCKABLE OsMutex {
     mu_.unlock();
     NoPreemptExit();
   }
+  // Takes the lock if it is free and returns true; otherwise returns false at once. Used by
+  // the tracer's crash path (tracer/crash.h), which may not block on a lock that a frozen or
+  // crashing thread holds; glibc's trylock is one atomic exchange and takes no other lock.
+  bool TryLock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    NoPreemptEnter();
+    if (mu_.try_lock()) return true;
+    NoPreemptExit();
+    return false;
+  }
 
  private:
   std::mutex mu_;

@@ -8,6 +8,12 @@
 //                                  ratio against traced
 //   BM_Trace_Yield/untraced        two goroutines yielding, tracer off
 //   BM_Trace_BytesPerEvent         file bytes / events of a traced ping-pong
+//   BM_Trace_Flight/pingpong       channel round trip with the flight recorder on (default
+//                                  16 MiB window) and while tracing to a discarding
+//                                  writer, back to back; flight_vs_traced is the ratio
+//                                  (issue 13's goal: within 10%, i.e. <= 1.10x)
+//   BM_Trace_Flight/yield          the same for two goroutines yielding
+//   BM_Trace_Flight/snapshot       one WriteFlightSnapshot of the window to /dev/null
 //
 // Every repetition runs the compared variants back to back in a rotating order and the
 // ratio is taken inside the repetition, so drift on this shared machine cancels out; the
@@ -19,6 +25,7 @@
 //
 //   bazel run --config=opt //bench:trace_benchmark -- --reps=9
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -41,6 +48,7 @@
 #include "runtime/goro.h"
 #include "runtime/sync.h"
 #include "tracer/emit.h"
+#include "tracer/flight_recorder.h"
 #include "tracer/format.h"
 #include "tracer/reader/reader.h"
 #include "tracer/trace.h"
@@ -290,6 +298,48 @@ void RunAll(const std::string& dir) {
   }
 
   if (Wanted("BM_Trace_BytesPerEvent")) BytesPerEvent(dir);
+
+  if (Wanted("BM_Trace_Flight")) {
+    // The flight recorder against ordinary tracing into a discarding writer: the same
+    // emission, a different sink (an in-memory window of generations, cut early at a
+    // quarter of the bound, instead of a writer call per batch).
+    std::vector<double> traced, flight, ratio, y_traced, y_flight, y_ratio, snapshot_ms;
+    const int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    for (int r = 0; r < reps; ++r) {
+      double t = 0, f = 0, yt = 0, yf = 0;
+      for (int k = 0; k < 2; ++k) {
+        if ((r + k) % 2 == 0) {
+          StartDiscarding();
+          t = PingPong();
+          yt = goro_bench::YieldPair(kYieldIters);
+          StopTracing();
+        } else {
+          Check(goro::trace::StartFlightRecorder(goro::trace::FlightRecorderOptions{}),
+                "goro::trace::StartFlightRecorder");
+          f = PingPong();
+          yf = goro_bench::YieldPair(kYieldIters);
+          const int64_t s0 = NowNs();
+          Check(goro::trace::WriteFlightSnapshot(devnull), "goro::trace::WriteFlightSnapshot");
+          snapshot_ms.push_back(double(NowNs() - s0) / 1e6);
+          Check(goro::trace::StopFlightRecorder(), "goro::trace::StopFlightRecorder");
+        }
+      }
+      traced.push_back(t);
+      flight.push_back(f);
+      ratio.push_back(f / t);
+      y_traced.push_back(yt);
+      y_flight.push_back(yf);
+      y_ratio.push_back(yf / yt);
+    }
+    close(devnull);
+    EmitSummary("BM_Trace_Flight/pingpong_traced", "round_trip", traced, "ns");
+    EmitSummary("BM_Trace_Flight/pingpong_flight", "round_trip", flight, "ns");
+    EmitSummary("BM_Trace_Flight/pingpong_flight_vs_traced", "ratio", ratio, "x");
+    EmitSummary("BM_Trace_Flight/yield_traced", "yield", y_traced, "ns");
+    EmitSummary("BM_Trace_Flight/yield_flight", "yield", y_flight, "ns");
+    EmitSummary("BM_Trace_Flight/yield_flight_vs_traced", "ratio", y_ratio, "x");
+    EmitSummary("BM_Trace_Flight/snapshot", "write", snapshot_ms, "ms");
+  }
 }
 
 }  // namespace

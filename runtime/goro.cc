@@ -26,6 +26,7 @@
 #include "runtime/settings.h"
 #include "runtime/stack_guard.h"
 #include "runtime/sysmon.h"
+#include "tracer/flight_recorder.h"
 #include "tracer/trace.h"
 
 namespace goro {
@@ -133,6 +134,12 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
     if (!traced.ok()) {
       std::fprintf(stderr, "goro: GOROTRACE: %s\n", std::string(traced.message()).c_str());
     }
+  } else if (debug::traceflight.Get()) {
+    // GORODEBUG traceflight=1: the flight recorder for the whole run (tracer/flight_recorder.h).
+    absl::Status recording = trace::StartFlightRecorder(trace::FlightRecorderOptionsFromSettings());
+    if (!recording.ok()) {
+      std::fprintf(stderr, "goro: traceflight: %s\n", std::string(recording.message()).c_str());
+    }
   }
   NewProc(fn, arg);
   StartSysmon(raw);
@@ -156,7 +163,12 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
     g_threads_unjoined.fetch_sub(1, std::memory_order_relaxed);
   }
   // A trace still on (GOROTRACE, or a Start without a Stop) ends with the run.
-  if (trace::IsEnabled()) {
+  if (trace::FlightRecorderEnabled()) {
+    absl::Status stopped = trace::StopFlightRecorder();
+    if (!stopped.ok()) {
+      std::fprintf(stderr, "goro: trace: %s\n", std::string(stopped.message()).c_str());
+    }
+  } else if (trace::IsEnabled()) {
     absl::Status stopped = trace::Stop();
     if (!stopped.ok()) {
       std::fprintf(stderr, "goro: trace: %s\n", std::string(stopped.message()).c_str());

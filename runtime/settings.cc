@@ -135,4 +135,44 @@ debugvars::BoolSetting tracecheckstackownership({
     .mutability = Mutability::kLive,
 });
 
+debugvars::BoolSetting traceflight({
+    .name = "traceflight",
+    .doc = "Run the trace flight recorder for the whole goro::Run (unless GOROTRACE writes a "
+           "trace file): the most recent window of the execution trace is kept in memory, "
+           "bounded by traceflightbytes and traceflightage, written on demand by "
+           "goro::trace::WriteFlightSnapshot and, on a fatal error, to traceflightpath.",
+    .mutability = Mutability::kStartup,
+    .count_non_default = true,
+});
+
+debugvars::DurationSetting traceflightage({
+    .name = "traceflightage",
+    .doc = "The flight recorder drops generations that ended longer ago than this; 0 bounds "
+           "the window by traceflightbytes alone. A bare number counts milliseconds.",
+    .mutability = Mutability::kStartup,
+    .default_value = absl::Seconds(10),
+    .min = absl::ZeroDuration(),
+    .max = absl::Hours(24),
+    .bare_unit = absl::Milliseconds(1),
+});
+
+debugvars::IntSetting traceflightbytes({
+    .name = "traceflightbytes",
+    .doc = "The most trace bytes the flight recorder keeps (its window plus the generation "
+           "being recorded), in bytes; the per-thread 64 KiB event buffers come on top, as "
+           "for a trace file.",
+    .mutability = Mutability::kStartup,
+    .default_value = int64_t{16} << 20,
+    .min = int64_t{1} << 20,
+    .max = int64_t{1} << 34,
+});
+
+debugvars::StringSetting traceflightpath({
+    .name = "traceflightpath",
+    .doc = "Where the flight recorder writes its snapshot when the process dies of a fatal "
+           "error or signal; empty means goro-flight-PID.trace in the working directory at "
+           "the time the recorder started.",
+    .mutability = Mutability::kStartup,
+});
+
 }  // namespace goro::debug

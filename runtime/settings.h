@@ -36,6 +36,14 @@ extern debugvars::DurationSetting traceadvanceperiod;
 extern debugvars::EnumSetting traceclock;
 // tracecheckstackownership: live bool. Prove stack ownership before every trace stack capture.
 extern debugvars::BoolSetting tracecheckstackownership;
+// traceflight: startup bool. Run the trace flight recorder for the whole goro::Run.
+extern debugvars::BoolSetting traceflight;
+// traceflightage: startup duration. The flight recorder's window in time (0: bytes only).
+extern debugvars::DurationSetting traceflightage;
+// traceflightbytes: startup int. The flight recorder's bound in bytes.
+extern debugvars::IntSetting traceflightbytes;
+// traceflightpath: startup string. Where the flight recorder's crash snapshot goes.
+extern debugvars::StringSetting traceflightpath;
 
 }  // namespace goro::debug
 

@@ -11,12 +11,25 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 out=$("$tool" validate "$trace") || fail "validate of a valid trace exited $?"
 [[ $out == "ok: 2 generations, 22 events" ]] || fail "validate printed: $out"
 
-# A corrupt copy: the last 7 bytes cut off (inside the last batch).
+# A cut copy: the last 7 bytes cut off (inside the last batch). The first generation is
+# salvaged: exit 3, the cut's offset and generation on stderr, the salvaged part on stdout.
 size=$(wc -c <"$trace")
 head -c $((size - 7)) "$trace" >"$tmp/cut"
-out=$("$tool" validate "$tmp/cut" 2>&1)
+out=$("$tool" validate "$tmp/cut" 2>"$tmp/err")
 rc=$?
-[[ $rc -eq 1 ]] || fail "validate of a truncated trace exited $rc, want 1"
+err=$(cat "$tmp/err")
+[[ $rc -eq 3 ]] || fail "validate of a truncated trace exited $rc, want 3 (salvaged)"
+[[ $out == "ok: 1 generations, "* ]] || fail "validate of the cut trace printed: $out"
+grep -q "salvaged 1 complete generation (bytes 0-[0-9]* of $((size - 7))); cut at offset [0-9]* in generation 2, [0-9]* bytes not used: offset [0-9]*: truncated" <<<"$err" ||
+  fail "no salvage note in: $err"
+out=$("$tool" stats "$tmp/cut" 2>/dev/null)
+[[ $? -eq 3 ]] || fail "stats of the cut trace should exit 3"
+grep -q '^1 generations' <<<"$out" || fail "stats of the cut trace: $out"
+# Cut inside the first generation: nothing complete, an error (exit 1).
+head -c 40 "$trace" >"$tmp/cut1"
+out=$("$tool" validate "$tmp/cut1" 2>&1)
+rc=$?
+[[ $rc -eq 1 ]] || fail "validate of a trace cut in its first generation exited $rc, want 1"
 grep -q 'offset [0-9]*: truncated' <<<"$out" || fail "no offset in: $out"
 
 # A wrong version.
@@ -55,8 +68,15 @@ if command -v python3 >/dev/null; then
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert len(d["traceEvents"]) > 10' \
     "$tmp/out.json" || fail "export is not valid JSON"
 fi
-"$tool" export --format=chrome "$tmp/cut" -o "$tmp/bad.json" 2>/dev/null
-[[ $? -eq 1 ]] || fail "export of a truncated trace should exit 1"
+"$tool" export --format=chrome "$tmp/cut" -o "$tmp/cut.json" 2>"$tmp/err"
+[[ $? -eq 3 ]] || fail "export of a cut trace should exit 3 (salvaged)"
+grep -q 'salvaged 1 complete generation' "$tmp/err" || fail "export's salvage note: $(cat "$tmp/err")"
+grep -q '"traceEvents"' "$tmp/cut.json" || fail "export of the cut trace lacks traceEvents"
+"$tool" export --format=go119 "$tmp/cut" -o "$tmp/cut.go119" 2>"$tmp/err"
+[[ $? -eq 3 ]] || fail "go119 export of a cut trace should exit 3 (salvaged)"
+[[ -s "$tmp/cut.go119" ]] || fail "go119 export of the cut trace is empty"
+"$tool" export --format=chrome "$tmp/cut1" -o "$tmp/bad.json" 2>/dev/null
+[[ $? -eq 1 ]] || fail "export of a trace with no complete generation should exit 1"
 
 for args in "" "frobnicate" "validate" "validate a b" "export $trace" \
   "export --format=chrome $trace" "goroutines $trace --match"; do

@@ -6,17 +6,23 @@
 
 namespace goro::trace::internal {
 
-void AppendBatchHeader(std::string* out, uint64_t gen, uint64_t m, int64_t base_time,
-                       uint32_t len) {
-  uint8_t header[kMaxBatchHeader];
-  uint8_t* p = header;
+size_t EncodeBatchHeader(uint8_t* out, uint64_t gen, uint64_t m, int64_t base_time,
+                         uint32_t len) {
+  uint8_t* p = out;
   *p++ = kEvBatch;
   p = PutUvarint(p, gen);
   p = PutUvarint(p, m);
   p = PutUvarint(p, static_cast<uint64_t>(base_time));
   PutU32LE(p, len);
   p += 4;
-  out->append(reinterpret_cast<const char*>(header), static_cast<size_t>(p - header));
+  return static_cast<size_t>(p - out);
+}
+
+void AppendBatchHeader(std::string* out, uint64_t gen, uint64_t m, int64_t base_time,
+                       uint32_t len) {
+  uint8_t header[kMaxBatchHeader];
+  const size_t n = EncodeBatchHeader(header, gen, m, base_time, len);
+  out->append(reinterpret_cast<const char*>(header), n);
 }
 
 void BatchBuilder::Append(const uint8_t* bytes, size_t n) {

@@ -21,6 +21,11 @@ inline constexpr size_t kMaxBatchHeader = 1 + 3 * kMaxVarintBytes + 4;
 // Room one fixed-shape event needs at most: type, time delta, 4 arguments.
 inline constexpr size_t kMaxEventBytes = 1 + 5 * kMaxVarintBytes;
 
+// internal::EncodeBatchHeader writes a batch header for a payload of `len` bytes to `out`
+// (kMaxBatchHeader bytes of room) and returns its length. Async-signal-safe.
+size_t EncodeBatchHeader(uint8_t* out, uint64_t gen, uint64_t m, int64_t base_time,
+                         uint32_t len);
+
 // internal::AppendBatchHeader appends a batch header for a payload of `len` bytes.
 void AppendBatchHeader(std::string* out, uint64_t gen, uint64_t m, int64_t base_time,
                        uint32_t len);

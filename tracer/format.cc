@@ -42,6 +42,7 @@ constexpr EventShape kShapes[kEvCount] = {
     {"UserRegionBegin", 3, true},
     {"UserRegionEnd", 3, true},
     {"UserLog", 4, true},
+    {"Fatal", 4, true},
 };
 
 const char* Pick(const char* const* names, uint64_t count, uint64_t value) {

@@ -15,8 +15,9 @@
 // Batches with m != 0 hold one M's events in the order that M wrote them; each timed
 // event's time is the previous event's time in the batch (or base_time for the first)
 // plus its delta. Batches with m == 0 are the generation's structural data: string table,
-// stack table, statuses of goroutines that had no event in the generation, and finally
-// kEvEndOfGeneration. All batches of generation N precede every batch of N+1, and each
+// stack table, statuses of goroutines that had no event in the generation, the crash
+// record kEvFatal (only in the last generation of a process that died while tracing), and
+// finally kEvEndOfGeneration. All batches of generation N precede every batch of N+1, and each
 // generation ends with a batch whose last event is kEvEndOfGeneration; a file that stops
 // before that marker is truncated. Generation numbers increase by one within a file.
 //
@@ -98,7 +99,13 @@ enum EventType : uint8_t {
   kEvUserRegionEnd = 28,    // task id, name str, stack
   kEvUserLog = 29,          // task id, key str, message str, stack
 
-  kEvCount = 30,
+  // The crash record (timed, structural: only in an m == 0 batch, right before the
+  // kEvEndOfGeneration of the process's last generation). Written by the tracer's fatal
+  // path (tracer/crash.h): the process died of a goro fatal error or a signal.
+  kEvFatal = 30,  // g (0: none), m (trace M id, 0: none), signal (0: a goro fatal error),
+                  // message str
+
+  kEvCount = 31,
 };
 
 // Goroutine states in kEvGoStatus (Go's traceGoStatus).

@@ -38,6 +38,26 @@ void StringTable::DumpAndReset(BatchBuilder* out) {
   ids_.clear();
 }
 
+bool StringTable::TryVisitForCrash(void (*fn)(void*, uint64_t, absl::string_view),
+                                   void* ctx) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (!mu_.TryLock()) return false;
+  for (const auto& [s, id] : ids_) fn(ctx, id, s);
+  return true;
+}
+
+int StackTable::TryVisitForCrash(void (*fn)(void*, uint64_t, const uintptr_t*, size_t),
+                                 void* ctx) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  int skipped = 0;
+  for (Shard& shard : shards_) {
+    if (!shard.mu.TryLock()) {
+      ++skipped;
+      continue;
+    }
+    for (const auto& [pcs, id] : shard.ids) fn(ctx, id, pcs.data(), pcs.size());
+  }
+  return skipped;
+}
+
 uint64_t StackTable::Intern(const uintptr_t* pcs, int n, const uintptr_t** stored) {
   if (n <= 0) return 0;
   const PcSpan key(pcs, static_cast<size_t>(n));

@@ -30,6 +30,10 @@ class StringTable {
   // Appends a kEvString for every entry to `out` and empties the table.
   // Precondition: no concurrent Intern (the generation is over).
   void DumpAndReset(BatchBuilder* out);
+  // For the crash path (crash.h): when the table's lock is free, calls fn(ctx, id, s) for
+  // every entry, without allocating, keeps the lock (the process is dying) and returns
+  // true; returns false at once when another thread holds the lock. Async-signal-safe.
+  bool TryVisitForCrash(void (*fn)(void* ctx, uint64_t id, absl::string_view s), void* ctx);
 
  private:
   base_internal::OsMutex mu_;
@@ -49,6 +53,12 @@ class StackTable {
   // appends a kEvStack for each to `out` and empties the table.
   // Precondition: no concurrent Intern (the generation is over).
   void DumpAndReset(StringTable* strings, BatchBuilder* out);
+  // For the crash path (crash.h): calls fn(ctx, id, pcs, n) for every stack of every shard
+  // whose lock is free, without allocating, keeps those locks (the process is dying) and
+  // returns how many shards were skipped because another thread held their lock.
+  // Async-signal-safe.
+  int TryVisitForCrash(void (*fn)(void* ctx, uint64_t id, const uintptr_t* pcs, size_t n),
+                       void* ctx);
 
  private:
   static constexpr int kShards = 16;

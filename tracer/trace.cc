@@ -42,13 +42,41 @@
 #include "runtime/trace_hooks.h"
 #include "runtime/world.h"
 #include "tracer/asymmetric_fence.h"
+#include "tracer/crash.h"
 #include "tracer/emit.h"
 #include "tracer/format.h"
+#include "tracer/session.h"
 #include "tracer/state.h"
 #include "tracer/status_pass.h"
 #include "tracer/wire.h"
 
 namespace goro::trace {
+
+namespace internal {
+
+base_internal::OsMutex g_control_mu;
+Session* g_session = nullptr;
+
+namespace {
+// Whether this thread holds g_control_mu (ControlLock); read by the crash path on the same
+// thread, so a plain thread-local suffices.
+thread_local bool t_holds_control = false;
+}  // namespace
+
+bool ControlHeldByThisThread() { return t_holds_control; }
+
+ControlLock::ControlLock() {
+  g_control_mu.Lock();
+  t_holds_control = true;
+}
+
+ControlLock::~ControlLock() {
+  t_holds_control = false;
+  g_control_mu.Unlock();
+}
+
+}  // namespace internal
+
 namespace {
 
 using internal::EventBracket;
@@ -79,48 +107,44 @@ constexpr runtime_internal::TraceHooks kHooks = {
     .stw_end = HookSTWEnd,
 };
 
-// --- The session: one Start ... Stop ---
-
-struct Session {
-  TraceWriter writer;
-  int fd = -1;  // when tracing to a file Start opened
-  absl::Status write_error;
-  bool header_written = false;
-  // The advance thread and its wakeup.
-  std::thread advancer;
-  std::mutex wake_mu;
-  std::condition_variable wake_cv;
-  bool stopping = false;
-};
-
-// Serialises Start, Stop and advances. Never taken inside an acquire window.
-base_internal::OsMutex g_control_mu;
-Session* g_session ABSL_GUARDED_BY(g_control_mu) = nullptr;
 // The last generation number used in this process; generations never repeat, so a G's or
 // P's trace_gen from an earlier trace never matches a new one.
-uint64_t g_last_gen ABSL_GUARDED_BY(g_control_mu) = 0;
+uint64_t g_last_gen ABSL_GUARDED_BY(internal::g_control_mu) = 0;
 
-void Write(Session* session, absl::string_view bytes) {
-  if (!session->write_error.ok() || bytes.empty()) return;
+using internal::ControlLock;
+using internal::g_control_mu;
+using internal::g_session;
+using internal::Session;
+
+// Writes bytes of generation `gen` (0: the header) to the session's sink.
+void Write(Session* session, uint64_t gen, absl::string_view bytes)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
+  if (bytes.empty()) return;
+  if (session->flight != nullptr) {
+    internal::FlightAppendLocked(session->flight.get(), gen, bytes.data(), bytes.size());
+    return;
+  }
+  if (!session->write_error.ok()) return;
   session->write_error = session->writer(bytes);
 }
 
-void WriteHeaderOnce(Session* session) {
-  if (session->header_written) return;
+void WriteHeaderOnce(Session* session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
+  // A flight recording keeps generations only; a snapshot starts with its own header.
+  if (session->header_written || session->flight != nullptr) return;
   uint8_t header[kHeaderSize] = {};
   std::memcpy(header, kMagic, sizeof(kMagic));
   PutU16LE(header + sizeof(kMagic), kVersion);
-  Write(session, absl::string_view(reinterpret_cast<const char*>(header), kHeaderSize));
+  Write(session, 0, absl::string_view(reinterpret_cast<const char*>(header), kHeaderSize));
   session->header_written = true;
 }
 
 // Writes one M's batch (header, then the payload in place: no copy) and recycles it.
-void WriteBuffer(Session* session, TraceBuf* buf) {
+void WriteBuffer(Session* session, TraceBuf* buf) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
   std::string header;
   internal::AppendBatchHeader(&header, buf->gen, buf->m, buf->base_time,
                               static_cast<uint32_t>(buf->len));
-  Write(session, header);
-  Write(session, absl::string_view(reinterpret_cast<const char*>(buf->data), buf->len));
+  Write(session, buf->gen, header);
+  Write(session, buf->gen, absl::string_view(reinterpret_cast<const char*>(buf->data), buf->len));
   internal::RecycleBuf(buf);
 }
 
@@ -142,8 +166,10 @@ void FlushFull(Session* session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
   for (TraceBuf* buf : ready) WriteBuffer(session, buf);
 }
 
+}  // namespace
+
 // Go's traceAdvance. `stop`: end tracing instead of starting the next generation.
-void Advance(Session* session, bool stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_control_mu) {
+void internal::AdvanceLocked(Session* session, bool stop) {
   const uint64_t gen = g_gen.load(std::memory_order_relaxed);
   if (gen == 0) return;
   const uint64_t next = stop ? 0 : gen + 1;
@@ -166,8 +192,11 @@ void Advance(Session* session, bool stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_contro
   threads.push_back(&State().orphan);
   std::vector<TraceBuf*> last;
   for (runtime_internal::TraceThreadState* ts : threads) {
-    // Wait for the thread to leave any window of the old generation.
+    // Wait for the thread to leave any window of the old generation. A thread that is
+    // running the crash path (crash.h) never leaves its window; its buffer holds whole
+    // events only and it writes no more, so it is taken as it is.
     for (int spins = 0; ts->seqlock.load(std::memory_order_acquire) % 2 != 0; ++spins) {
+      if (ts == internal::CrashingThreadState()) break;
       if (spins > 100) sched_yield();
     }
     if (TraceBuf* buf = internal::TakeBuffer(ts, gen)) last.push_back(buf);
@@ -192,8 +221,11 @@ void Advance(Session* session, bool stop) ABSL_EXCLUSIVE_LOCKS_REQUIRED(g_contro
     const uint8_t end = kEvEndOfGeneration;
     structural.Append(&end, 1);
   }
-  Write(session, out);
+  Write(session, gen, out);
+  if (session->flight != nullptr) internal::FlightEndGenerationLocked(session->flight.get(), gen);
 }
+
+namespace {
 
 // How often the advance thread writes full buffers between advances.
 constexpr absl::Duration kFlushInterval = absl::Milliseconds(5);
@@ -212,29 +244,46 @@ void AdvanceLoop(Session* session) {
       }
       if (session->stopping) return;
     }
-    base_internal::OsMutexLock lock(&g_control_mu);
+    // The process is dying and the crash path writes the last generation (crash.h).
+    if (internal::CrashPending()) return;
+    ControlLock lock;
     if (g_session != session) return;
     if (period <= absl::ZeroDuration() || absl::Now() >= next_advance) {
-      Advance(session, false);
+      internal::AdvanceLocked(session, false);
       next_advance = absl::Now() + period;
     } else {
       FlushFull(session);
+      // The flight recorder cuts a generation early once it holds a quarter of its bound
+      // (session.h, FlightWindow), so that the bound rarely has to drop a generation.
+      if (session->flight != nullptr &&
+          session->flight->current.size() > session->flight->max_bytes / 4) {
+        internal::AdvanceLocked(session, false);
+        next_advance = absl::Now() + period;
+      }
     }
   }
 }
 
-absl::Status StartSession(std::unique_ptr<Session> session) {
+}  // namespace
+
+absl::Status internal::StartSession(std::unique_ptr<Session> session) {
+  const char* who =
+      session->flight != nullptr ? "goro::trace::StartFlightRecorder" : "goro::trace::Start";
 #ifdef GORO_TRACE_COMPILED_OUT
-  return absl::UnimplementedError(
-      "goro::trace::Start: this build has the tracer compiled out (GORO_TRACE_COMPILED_OUT)");
+  return absl::UnimplementedError(absl::StrCat(
+      who, ": this build has the tracer compiled out (GORO_TRACE_COMPILED_OUT)"));
 #endif
-  base_internal::OsMutexLock lock(&g_control_mu);
-  if (g_session != nullptr) return absl::FailedPreconditionError("goro::trace::Start: tracing is already on");
+  ControlLock lock;
+  if (g_session != nullptr) {
+    return absl::FailedPreconditionError(absl::StrCat(who, ": tracing is already on"));
+  }
   if (runtime_internal::sched() == nullptr) {
-    return absl::FailedPreconditionError("goro::trace::Start: no goro::Run is running");
+    return absl::FailedPreconditionError(absl::StrCat(who, ": no goro::Run is running"));
   }
   internal::ChooseClock(debug::traceclock.Get() == 0);
   internal::InitAsymmetricFence();
+  // The fatal paths write what the buffers hold (crash.h); installed once per process.
+  internal::InstallCrashHandlers();
   g_session = session.release();
   runtime_internal::g_trace_hooks.store(&kHooks, std::memory_order_release);
   g_last_gen++;
@@ -244,17 +293,15 @@ absl::Status StartSession(std::unique_ptr<Session> session) {
   return absl::OkStatus();
 }
 
-}  // namespace
-
 absl::Status Start(TraceWriter writer) {
   auto session = std::make_unique<Session>();
   session->writer = std::move(writer);
-  return StartSession(std::move(session));
+  return internal::StartSession(std::move(session));
 }
 
 absl::Status Start(const std::string& path) {
   {
-    base_internal::OsMutexLock lock(&g_control_mu);
+    ControlLock lock;
     if (g_session != nullptr) return absl::FailedPreconditionError("goro::trace::Start: tracing is already on");
   }
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -275,17 +322,24 @@ absl::Status Start(const std::string& path) {
     }
     return absl::OkStatus();
   };
-  absl::Status st = StartSession(std::move(session));
+  absl::Status st = internal::StartSession(std::move(session));
   if (!st.ok()) close(fd);
   return st;
 }
 
-absl::Status Stop() {
+absl::Status Stop() { return internal::StopSession(false, "goro::trace::Stop"); }
+
+absl::Status internal::StopSession(bool want_flight, const char* who) {
   Session* session;
   {
-    base_internal::OsMutexLock lock(&g_control_mu);
+    ControlLock lock;
     session = g_session;
-    if (session == nullptr) return absl::FailedPreconditionError("goro::trace::Stop: tracing is off");
+    if (session == nullptr) return absl::FailedPreconditionError(absl::StrCat(who, ": tracing is off"));
+    if ((session->flight != nullptr) != want_flight) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          who, want_flight ? ": tracing writes a trace, not the flight recorder (use Stop)"
+                           : ": the flight recorder is on, not a trace (use StopFlightRecorder)"));
+    }
   }
   {
     std::lock_guard<std::mutex> lock(session->wake_mu);
@@ -295,8 +349,8 @@ absl::Status Stop() {
   session->advancer.join();
   absl::Status st;
   {
-    base_internal::OsMutexLock lock(&g_control_mu);
-    Advance(session, true);
+    ControlLock lock;
+    AdvanceLocked(session, true);
     runtime_internal::g_trace_hooks.store(nullptr, std::memory_order_release);
     g_session = nullptr;
     st = session->write_error;

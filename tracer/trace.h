@@ -8,6 +8,12 @@
 // `GOROTRACE=path` in the environment traces a whole goro::Run from start to end. Read a
 // trace with `goro-trace` (tools/goro-trace) or the reader library (tracer/reader/);
 // docs/trace-format.md describes the file.
+//
+// A process that dies while tracing to a file (a goro fatal error, the ownership check, an
+// uncaught exception, a stack overflow, SIGSEGV/SIGBUS/SIGFPE/SIGILL/SIGABRT) ends the
+// file with its last generation and a crash record (tracer/crash.h; docs/trace-format.md,
+// "Crash records"). To keep only the most recent window of trace in memory instead of a
+// file, see tracer/flight_recorder.h.
 
 #ifndef GORO_TRACER_TRACE_H_
 #define GORO_TRACER_TRACE_H_
@@ -34,14 +40,18 @@ using TraceWriter = std::function<absl::Status(absl::string_view bytes)>;
 absl::Status Start(const std::string& path);
 
 // goro::trace::Start with a writer instead of a file; same errors except the open error.
+// A trace written to a writer gets no crash record (the writer cannot run in a signal
+// handler).
 absl::Status Start(TraceWriter writer);
 
 // goro::trace::Stop ends tracing: flushes the last generation and closes the file.
-// Errors: FailedPrecondition when tracing is off; the first write error, if any.
+// Errors: FailedPrecondition when tracing is off or the flight recorder runs instead
+// (StopFlightRecorder stops it); the first write error, if any.
 // Thread safety: any thread; serialised with Start.
 absl::Status Stop();
 
-// goro::trace::IsEnabled reports whether a trace is being written.
+// goro::trace::IsEnabled reports whether events are being recorded (a trace, or the flight
+// recorder).
 bool IsEnabled();
 
 // goro::trace::Task is a logical operation spanning goroutines (Go's trace.Task). Tasks

@@ -8,7 +8,12 @@
 //   goro-trace export --format=go119 FILE -o OUT   Go 1.19's trace format (go tool trace)
 //   goro-trace pprof --kind=KIND FILE -o OUT      a pprof profile (sched|sync|block|syscall)
 //
-// Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
+// Exit status: 0 success, 1 unreadable or invalid file (or no complete generation), 2 bad
+// usage, 3 salvaged: the file was cut or damaged after at least one complete generation;
+// the command worked on the complete generations before the cut and said on stderr where
+// the cut is and how many bytes it lost (docs/trace-format.md, "Salvage").
+
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -49,35 +54,91 @@ constexpr char kUsage[] =
     "  pprof --kind=KIND FILE -o OUT        write a pprof profile (gzip profile.proto) of\n"
     "                                       where goroutines waited: KIND is sched (to run),\n"
     "                                       sync (channels, select, Mutex, Cond), block (any\n"
-    "                                       wait) or syscall (blocking calls)\n";
+    "                                       wait) or syscall (blocking calls)\n"
+    "exit status: 0 ok, 1 invalid or unreadable, 2 bad usage, 3 salvaged (the file was cut\n"
+    "or damaged; the complete generations before the cut were used, stderr says where)\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
   return 2;
 }
 
+// Exit status when the file was cut or damaged and the complete generations before the
+// cut were salvaged.
+constexpr int kExitSalvaged = 3;
+
 int Error(const std::string& file, const absl::Status& s) {
   std::fprintf(stderr, "goro-trace: %s: %s\n", file.c_str(), std::string(s.message()).c_str());
   return 1;
 }
 
+// Where a file was cut, when ForEachGeneration salvaged its complete generations.
+struct Cut {
+  bool cut = false;
+  uint64_t generations = 0;  // complete generations before the cut
+  uint64_t offset = 0;       // end of the last complete generation
+  uint64_t generation = 0;   // the generation the cut is in
+  uint64_t file_size = 0;
+  std::string reason;        // the reader's error
+};
+
+// The exit status for a command that succeeded on what it read, after reporting a cut.
+int Finish(const std::string& file, const Cut& cut) {
+  if (!cut.cut) return 0;
+  std::fprintf(stderr,
+               "goro-trace: %s: salvaged %llu complete generation%s (bytes 0-%llu of %llu); "
+               "cut at offset %llu in generation %llu, %llu bytes not used: %s\n",
+               file.c_str(), static_cast<unsigned long long>(cut.generations),
+               cut.generations == 1 ? "" : "s", static_cast<unsigned long long>(cut.offset),
+               static_cast<unsigned long long>(cut.file_size),
+               static_cast<unsigned long long>(cut.offset),
+               static_cast<unsigned long long>(cut.generation),
+               static_cast<unsigned long long>(cut.file_size - cut.offset), cut.reason.c_str());
+  return kExitSalvaged;
+}
+
 // Reads every generation of `file`, calling `fn` for each (after validating it when
-// `validate` is set). Returns OK or the first error.
+// `validate` is set). Returns OK or the first error. A reader error after at least one
+// complete generation is a cut, not an error: it is described in *cut and OK is returned
+// (the callers have seen every complete generation before it). A validation error is an
+// error: the generation was complete and is wrong.
 absl::Status ForEachGeneration(const std::string& file, bool validate,
-                               const std::function<void(const Generation&)>& fn) {
+                               const std::function<void(const Generation&)>& fn,
+                               Cut* cut) {
   absl::StatusOr<std::unique_ptr<Reader>> reader = Reader::Open(file);
   if (!reader.ok()) return reader.status();
   Generation gen;
+  uint64_t last_gen = 0;
   while (true) {
     absl::StatusOr<bool> more = (*reader)->NextGeneration(&gen);
-    if (!more.ok()) return more.status();
+    if (!more.ok()) {
+      if ((*reader)->complete_generations() == 0) return more.status();
+      cut->cut = true;
+      cut->generations = (*reader)->complete_generations();
+      cut->offset = (*reader)->complete_offset();
+      cut->generation = last_gen + 1;
+      struct stat st;
+      cut->file_size = stat(file.c_str(), &st) == 0 ? static_cast<uint64_t>(st.st_size)
+                                                    : (*reader)->offset();
+      cut->reason = std::string(more.status().message());
+      return absl::OkStatus();
+    }
     if (!*more) return absl::OkStatus();
+    last_gen = gen.gen;
     if (validate) {
       absl::Status s = goro::trace::ValidateGeneration(gen);
       if (!s.ok()) return s;
     }
     fn(gen);
   }
+}
+
+// The crash record's line: "fatal: goroutine 7 (m 3): goro: ..." or "fatal: signal 11 ...".
+std::string FatalLine(const goro::trace::FatalRecord& f) {
+  std::string who = f.g != 0 ? absl::StrFormat("goroutine %d", f.g) : "no goroutine";
+  if (f.m != 0) who += absl::StrFormat(" (m %d)", f.m);
+  std::string sig = f.signal != 0 ? absl::StrFormat(", signal %d", f.signal) : "";
+  return absl::StrFormat("fatal: %s%s: %s", who, sig, f.message);
 }
 
 // "N cross-M reorders (largest D)" when the reader's merge had to reorder (reader.h), else "".
@@ -88,26 +149,39 @@ std::string ReorderNote(uint64_t reorders, uint64_t max_ns) {
 
 int Validate(const std::string& file) {
   uint64_t gens = 0, events = 0, reorders = 0, max_reorder = 0;
-  absl::Status s = ForEachGeneration(file, true, [&](const Generation& gen) {
-    ++gens;
-    events += gen.events.size();
-    reorders += gen.reorders;
-    max_reorder = std::max(max_reorder, gen.max_reorder_ns);
-  });
+  std::vector<std::string> fatals;
+  Cut cut;
+  absl::Status s = ForEachGeneration(
+      file, true,
+      [&](const Generation& gen) {
+        ++gens;
+        events += gen.events.size();
+        reorders += gen.reorders;
+        max_reorder = std::max(max_reorder, gen.max_reorder_ns);
+        if (gen.fatal.present) fatals.push_back(FatalLine(gen.fatal));
+      },
+      &cut);
   if (!s.ok()) return Error(file, s);
   std::printf("ok: %llu generations, %llu events%s\n", static_cast<unsigned long long>(gens),
               static_cast<unsigned long long>(events), ReorderNote(reorders, max_reorder).c_str());
-  return 0;
+  for (const std::string& f : fatals) std::printf("%s\n", f.c_str());
+  return Finish(file, cut);
 }
 
 int Stats(const std::string& file) {
   Analysis analysis;
   uint64_t reorders = 0, max_reorder = 0;
-  absl::Status s = ForEachGeneration(file, false, [&](const Generation& gen) {
-    analysis.AddGeneration(gen);
-    reorders += gen.reorders;
-    max_reorder = std::max(max_reorder, gen.max_reorder_ns);
-  });
+  std::vector<std::string> fatals;
+  Cut cut;
+  absl::Status s = ForEachGeneration(
+      file, false,
+      [&](const Generation& gen) {
+        analysis.AddGeneration(gen);
+        reorders += gen.reorders;
+        max_reorder = std::max(max_reorder, gen.max_reorder_ns);
+        if (gen.fatal.present) fatals.push_back(FatalLine(gen.fatal));
+      },
+      &cut);
   if (!s.ok()) return Error(file, s);
   analysis.Finish();
 
@@ -169,7 +243,8 @@ int Stats(const std::string& file) {
   };
   pauses("GC cycles", analysis.gc_pauses());
   pauses("STW pauses", analysis.stw_pauses());
-  return 0;
+  for (const std::string& f : fatals) std::printf("\n%s\n", f.c_str());
+  return Finish(file, cut);
 }
 
 std::string FrameLine(const goro::trace::Frame& f) {
@@ -187,8 +262,9 @@ int Goroutines(const std::string& file, const std::string* pattern) {
     }
   }
   Analysis analysis;
-  absl::Status s =
-      ForEachGeneration(file, false, [&](const Generation& gen) { analysis.AddGeneration(gen); });
+  Cut cut;
+  absl::Status s = ForEachGeneration(
+      file, false, [&](const Generation& gen) { analysis.AddGeneration(gen); }, &cut);
   if (!s.ok()) return Error(file, s);
   analysis.Finish();
   constexpr size_t kTopFrames = 3;
@@ -221,7 +297,7 @@ int Goroutines(const std::string& file, const std::string* pattern) {
       }
     }
   }
-  return 0;
+  return Finish(file, cut);
 }
 
 int Export(const std::string& format, const std::string& file, const std::string& out_path) {
@@ -237,16 +313,28 @@ int Export(const std::string& format, const std::string& file, const std::string
   }
   absl::Status s;
   std::string note;
+  std::vector<std::string> fatals;
+  Cut cut;
   if (format == "chrome") {
     goro::trace::ChromeExporter exporter(out);
-    s = ForEachGeneration(file, false,
-                          [&](const Generation& gen) { exporter.AddGeneration(gen); });
+    s = ForEachGeneration(
+        file, false,
+        [&](const Generation& gen) {
+          exporter.AddGeneration(gen);
+          if (gen.fatal.present) fatals.push_back(FatalLine(gen.fatal));
+        },
+        &cut);
     exporter.Finish();
   } else {
     // Streams: one generation in memory at a time.
     goro::trace::Go119Exporter exporter(out);
-    s = ForEachGeneration(file, false,
-                          [&](const Generation& gen) { exporter.AddGeneration(gen); });
+    s = ForEachGeneration(
+        file, false,
+        [&](const Generation& gen) {
+          exporter.AddGeneration(gen);
+          if (gen.fatal.present) fatals.push_back(FatalLine(gen.fatal));
+        },
+        &cut);
     exporter.Finish();
     note = exporter.Note();
   }
@@ -260,7 +348,8 @@ int Export(const std::string& format, const std::string& file, const std::string
     return 1;
   }
   if (!note.empty()) std::fprintf(stderr, "goro-trace: %s\n", note.c_str());
-  return 0;
+  for (const std::string& f : fatals) std::fprintf(stderr, "goro-trace: %s: %s\n", file.c_str(), f.c_str());
+  return Finish(file, cut);
 }
 
 int Pprof(const std::string& kind_name, const std::string& file, const std::string& out_path) {
@@ -270,8 +359,9 @@ int Pprof(const std::string& kind_name, const std::string& file, const std::stri
     return 2;
   }
   goro::trace::PprofBuilder builder(*kind);
-  absl::Status s = ForEachGeneration(file, false,
-                                     [&](const Generation& gen) { builder.AddGeneration(gen); });
+  Cut cut;
+  absl::Status s = ForEachGeneration(
+      file, false, [&](const Generation& gen) { builder.AddGeneration(gen); }, &cut);
   if (!s.ok()) return Error(file, s);
   std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
   if (!out) {
@@ -290,7 +380,7 @@ int Pprof(const std::string& kind_name, const std::string& file, const std::stri
   std::fprintf(stderr, "goro-trace: %s profile: %llu stacks, %llu intervals, %s in all\n",
                kind_name.c_str(), static_cast<unsigned long long>(st.samples),
                static_cast<unsigned long long>(st.intervals), FormatDuration(st.total_ns).c_str());
-  return 0;
+  return Finish(file, cut);
 }
 
 }  // namespace

@@ -36,6 +36,7 @@ bool AllowedInStructuralBatch(uint8_t type) {
     case kEvGoStatus:
     case kEvGoStatusStack:
     case kEvProcStatus:
+    case kEvFatal:
       return true;
     default:
       return false;
@@ -188,6 +189,7 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
     absl::Status s = ReadHeader();
     if (!s.ok()) return Fail(s);
     header_done_ = true;
+    complete_offset_ = offset_;
   }
   out->gen = 0;
   out->strings.clear();
@@ -195,7 +197,9 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
   out->events.clear();
   out->reorders = 0;
   out->max_reorder_ns = 0;
+  out->fatal = FatalRecord{};
   out->strings[0] = "";
+  uint64_t fatal_message_id = 0;
 
   absl::flat_hash_map<uint64_t, RawStack> raw_stacks;
   std::vector<Event> front;                      // status events of m == 0 batches
@@ -333,12 +337,35 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
       for (int i = 0; i < ev.nargs; ++i) {
         if (!get(&ev.args[i], "argument")) return Fail(bad);
       }
+      if (type == kEvFatal) {
+        if (out->fatal.present) {
+          return Fail(absl::InvalidArgumentError(absl::StrFormat(
+              "offset %d: a second Fatal record in generation %d", ev_offset, gen)));
+        }
+        out->fatal.present = true;
+        out->fatal.g = ev.args[0];
+        out->fatal.m = ev.args[1];
+        out->fatal.signal = ev.args[2];
+        fatal_message_id = ev.args[3];
+        out->fatal.time = ev.time;
+        out->fatal.offset = ev_offset;
+        continue;
+      }
       seq.push_back(ev);
     }
   }
   prev_gen_ = gen;
   have_prev_gen_ = true;
   out->gen = gen;
+
+  if (out->fatal.present) {
+    if (!out->strings.contains(fatal_message_id)) {
+      return Fail(absl::InvalidArgumentError(absl::StrFormat(
+          "offset %d: the Fatal record names string %d, which generation %d does not define",
+          out->fatal.offset, fatal_message_id, gen)));
+    }
+    out->fatal.message = out->strings[fatal_message_id];
+  }
 
   // Stack 0 is the empty stack, whatever the file says (a file defining stack 0 was
   // rejected above).
@@ -360,6 +387,10 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
     }
     out->stacks.emplace(id, std::move(frames));
   }
+  // Everything of the generation is read and resolved: it is complete, whatever the
+  // validator later says of its events.
+  complete_offset_ = offset_;
+  ++complete_generations_;
 
   // Merge: structural status events first, then the Ms' sequences by time.
   StateMachine machine(out);

@@ -40,6 +40,18 @@ struct Event {
   uint64_t offset = 0;  // byte offset of the event's type byte in the file
 };
 
+// goro::trace::FatalRecord is a trace's crash record (kEvFatal): the process died of a
+// goro fatal error (signal 0) or of `signal` while tracing; `message` is what it printed.
+struct FatalRecord {
+  bool present = false;
+  uint64_t g = 0;       // the goroutine that was running (0: none)
+  uint64_t m = 0;       // the trace M id of the crashing thread (0: none)
+  uint64_t signal = 0;  // the signal number, 0 for a goro fatal error
+  std::string message;
+  uint64_t time = 0;
+  uint64_t offset = 0;  // of the kEvFatal event
+};
+
 // goro::trace::Generation is everything one generation of a trace holds.
 struct Generation {
   uint64_t gen = 0;
@@ -55,6 +67,9 @@ struct Generation {
   // clock); a large one means an event was written out of order.
   uint64_t reorders = 0;
   uint64_t max_reorder_ns = 0;
+  // The crash record, when this generation is the last one of a process that died while
+  // tracing (docs/trace-format.md, "Crash records"). Not among `events`.
+  FatalRecord fatal;
 
   // Generation::String returns the string with `id`, or "" when the id is unknown.
   absl::string_view String(uint64_t id) const;
@@ -110,6 +125,15 @@ class Reader {
   // Reader::offset is the number of bytes consumed so far.
   uint64_t offset() const { return offset_; }
 
+  // Reader::complete_offset is the byte offset just past the last generation that
+  // NextGeneration returned whole (the header's end before the first): where a truncated
+  // or damaged file was cut, as far as the complete generations go. After an error,
+  // everything from here on was not salvaged (docs/trace-format.md, "Salvage").
+  uint64_t complete_offset() const { return complete_offset_; }
+
+  // Reader::complete_generations counts the generations NextGeneration returned whole.
+  uint64_t complete_generations() const { return complete_generations_; }
+
  private:
   explicit Reader(std::unique_ptr<std::istream> owned);
 
@@ -126,6 +150,8 @@ class Reader {
   std::istream* in_;
 
   uint64_t offset_ = 0;
+  uint64_t complete_offset_ = 0;
+  uint64_t complete_generations_ = 0;
   bool header_done_ = false;
   bool have_prev_gen_ = false;
   uint64_t prev_gen_ = 0;
