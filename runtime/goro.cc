@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "base/fatal.h"
 #include "base/no_preempt.h"
+#include "control/server.h"
 #include "debugvars/registry.h"
 #include "runtime/g_status.h"
 #include "runtime/misuse.h"
@@ -132,10 +133,14 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   }
   NewProc(fn, arg);
   StartSysmon(raw);
+  // The control socket (controlsocket=1): its own threads, never goroutines.
+  control::StartForRun();
 
   RunSchedulerOnThisThread(m0);
 
-  // Shutdown: main has returned.
+  // Shutdown: main has returned. The control socket goes first, while the scheduler it
+  // reports on (and a trace it may be capturing) still exists.
+  control::StopForRun();
   StopSysmon(raw);
   std::vector<M*> others;
   {

@@ -9,6 +9,7 @@ packages=(
   bazel-bootstrap bazel-platforms          # the build (offline Bazel 4.2.3)
   g++ pkg-config python3                   # compiler; pkg-config for the fuzz script; bench/compare.py
   libabsl-dev libre2-dev                   # Abseil 20220623, RE2
+  nlohmann-json3-dev                       # JSON for the control socket (control/)
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev                 # libFuzzer targets (tests/fuzz)
   golang-go libboost-fiber-dev libboost-context-dev   # benchmark peers (bench/)
