@@ -30,7 +30,8 @@ inline constexpr absl::Duration kMaxTraceDuration = absl::Minutes(10);
 
 // goro::control::Request is a parsed request.
 struct Request {
-  Op op = Op::kList;
+  explicit Request(Op o = Op::kList) : op(o) {}
+  Op op;
   std::string key;     // kSet
   std::string value;   // kSet
   std::string reason;  // kSet (required, non-empty)

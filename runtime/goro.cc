@@ -131,10 +131,11 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
       std::fprintf(stderr, "goro: GOROTRACE: %s\n", std::string(traced.message()).c_str());
     }
   }
+  // The control socket (controlsocket=1): its own threads, never goroutines. Started
+  // before main, so main can already name its path (control::RunningServerPath).
+  control::StartForRun();
   NewProc(fn, arg);
   StartSysmon(raw);
-  // The control socket (controlsocket=1): its own threads, never goroutines.
-  control::StartForRun();
 
   RunSchedulerOnThisThread(m0);
 

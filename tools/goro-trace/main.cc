@@ -6,6 +6,8 @@
 //   goro-trace goroutines FILE [--match REGEX]     goroutines by name, with creation stacks
 //   goro-trace export --format=chrome FILE -o OUT  Chrome trace event JSON (Perfetto)
 //   goro-trace export --format=go119 FILE -o OUT   Go 1.19's trace format (go tool trace)
+//   goro-trace capture --pid PID --duration D -o FILE   trace a running process for D
+//   goro-trace flight --pid PID -o FILE            a running process's flight recorder
 //
 // Exit status: 0 success, 1 unreadable or invalid file, 2 bad usage.
 
@@ -22,6 +24,7 @@
 #include "re2/re2.h"
 #include "tools/goro-trace/chrome_export.h"
 #include "tools/goro-trace/go119_export.h"
+#include "tools/goro-trace/remote.h"
 #include "tracer/format.h"
 #include "tracer/reader/analysis.h"
 #include "tracer/reader/reader.h"
@@ -43,7 +46,11 @@ constexpr char kUsage[] =
     "                                       whose name or stacks match (RE2)\n"
     "  export --format=chrome FILE -o OUT   write Chrome trace event JSON to OUT\n"
     "  export --format=go119 FILE -o OUT    write Go 1.19's trace format to OUT, for\n"
-    "                                       `go tool trace` and `go tool pprof`\n";
+    "                                       `go tool trace` and `go tool pprof`\n"
+    "  capture --pid PID --duration D -o FILE\n"
+    "                                       trace running goro process PID for D (5s,\n"
+    "                                       500ms) through its control socket\n"
+    "  flight --pid PID -o FILE             the flight recorder's snapshot of process PID\n";
 
 int Usage() {
   std::fputs(kUsage, stderr);
@@ -268,6 +275,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "validate" && args.size() == 2) return Validate(args[1]);
+  if (cmd == "capture") return goro::trace_tool::Capture({args.begin() + 1, args.end()});
+  if (cmd == "flight") return goro::trace_tool::Flight({args.begin() + 1, args.end()});
   if (cmd == "stats" && args.size() == 2) return Stats(args[1]);
   if (cmd == "goroutines") {
     if (args.size() == 2) return Goroutines(args[1], nullptr);
