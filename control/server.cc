@@ -39,10 +39,21 @@
 #include "control/request.h"
 #include "control/socket_path.h"
 #include "control/stats.h"
+#include "runtime/sched.h"
 #include "runtime/settings.h"
 
 namespace goro::control {
 namespace {
+
+// Counts the calling thread among goro's own for the deadlock detector while it lives
+// (runtime_internal::g_service_threads, runtime/sched.h).
+class ServiceThreadScope {
+ public:
+  ServiceThreadScope() { runtime_internal::g_service_threads.fetch_add(1, std::memory_order_relaxed); }
+  ~ServiceThreadScope() { runtime_internal::g_service_threads.fetch_sub(1, std::memory_order_relaxed); }
+  ServiceThreadScope(const ServiceThreadScope&) = delete;
+  ServiceThreadScope& operator=(const ServiceThreadScope&) = delete;
+};
 
 // Starts `fn(arg)` on a new thread with every signal blocked; the caller's mask is kept.
 int StartThread(pthread_t* thread, void* (*fn)(void*), void* arg) {
@@ -93,6 +104,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const ServerOptions& optio
   int rc = StartThread(
       &server->accept_thread_,
       [](void* p) -> void* {
+        ServiceThreadScope counted;
         SetThreadName("goro-control");
         static_cast<Server*>(p)->AcceptLoop();
         return nullptr;
@@ -204,6 +216,7 @@ void Server::AcceptLoop() {
     int rc = StartThread(
         &raw->thread,
         [](void* p) -> void* {
+          ServiceThreadScope counted;
           SetThreadName("goro-control-c");
           Start s = *static_cast<Start*>(p);
           delete static_cast<Start*>(p);

@@ -214,7 +214,8 @@ void CheckDead(Sched* s) {
       s->runq_size.load(std::memory_order_relaxed) == 0) {
     int64_t ms = 0;
     if (!AnyBlockingCall(s, &ms)) {
-      const int64_t own = ms + 1 /* sysmon */ + (trace::IsEnabled() ? 1 : 0) + kSanitizerThreads;
+      const int64_t own = ms + 1 /* sysmon */ + (trace::IsEnabled() ? 1 : 0) + kSanitizerThreads +
+                          g_service_threads.load(std::memory_order_relaxed);
       const int64_t threads = ProcessThreads();
       if (threads >= 0 && threads <= own) dead = DeadView(s, &view);
     }

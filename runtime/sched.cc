@@ -9,6 +9,7 @@ namespace goro::runtime_internal {
 
 std::atomic<Sched*> g_sched{nullptr};
 std::atomic<int64_t> g_threads_unjoined{0};
+std::atomic<int64_t> g_service_threads{0};
 
 namespace {
 

@@ -206,6 +206,13 @@ inline Sched* sched() { return g_sched.load(std::memory_order_acquire); }
 // checks, ordered against nothing.
 extern std::atomic<int64_t> g_threads_unjoined;
 
+// Atomic (relaxed): goro's own threads that are neither Ms, sysmon nor the tracer's
+// advancer and never wake a goroutine: the control socket's (control/server.h). Each such
+// thread adds 1 once it runs and subtracts 1 just before it returns, so the count never
+// exceeds the threads that exist; CheckDead counts them as goro's own (a process with the
+// control socket can still report a deadlock). Ordered against nothing.
+extern std::atomic<int64_t> g_service_threads;
+
 // runtime_internal::ThreadsNotJoined returns g_threads_unjoined: 0 whenever no goro::Run
 // is running, which the tests' teardown checks. Thread safety: thread-safe.
 inline int64_t ThreadsNotJoined() { return g_threads_unjoined.load(std::memory_order_relaxed); }

@@ -115,6 +115,18 @@ await_line "$tmp/out2" '^ready ' || fail "second workload not ready"
 exec 3>&-
 wait "$w2" || fail "second workload exited $?"
 
+# controlsocket=0: no socket, no file, and the tools say so.
+exec 3<>"$tmp/stdin"
+GORODEBUG=strict=1,controlsocket=0 "$workload" 2 <"$tmp/stdin" >"$tmp/out3" 2>"$tmp/err3" 3>&- &
+w3=$!
+await_line "$tmp/out3" '^ready ' || fail "third workload not ready"
+grep -q "^ready $w3 \$" "$tmp/out3" || fail "controlsocket=0 still serves: $(cat "$tmp/out3")"
+[[ ! -e $GORO_CONTROL_DIR/$w3.sock ]] || fail "controlsocket=0 made a socket file"
+err=$("$gorodebug" --pid "$w3" list 2>&1)
+[[ $? -eq 1 ]] && grep -q "has no control socket" <<<"$err" || fail "controlsocket=0: $err"
+exec 3>&-
+wait "$w3" || fail "third workload exited $?"
+
 if [[ $fails -ne 0 ]]; then
   echo "--- workload stdout"; cat "$tmp/out"; echo "--- workload stderr"; cat "$tmp/err"
   echo "$fails failure(s)"
