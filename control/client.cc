@@ -77,6 +77,13 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(pid_t pid, absl::Duratio
     absl::StatusOr<int> fd = ConnectTo(p);
     if (fd.ok()) return std::unique_ptr<Client>(new Client(*fd, io_timeout));
     last = fd.status();
+    if (absl::IsUnavailable(last)) {  // ECONNREFUSED
+      // A socket file nobody listens on: left by an earlier holder of this pid, or by a
+      // goro::Run of this process that has ended.
+      last = absl::NotFoundError(absl::StrCat("control: process ", pid,
+                                              " is not serving its control socket (stale "
+                                              "socket ", p, ": connection refused)"));
+    }
   }
   if (!last.ok()) return last;
   return absl::NotFoundError(absl::StrCat(
