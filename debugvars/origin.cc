@@ -16,6 +16,8 @@ absl::string_view OriginName(Origin origin) {
       return "flag";
     case Origin::kApi:
       return "api";
+    case Origin::kControl:
+      return "control";
   }
   return "?";
 }

@@ -18,10 +18,20 @@ enum class Origin : uint8_t {
   kEnvironment = 2,   // the GORODEBUG environment variable, read once at start
   kFlag = 3,          // the --gorodebug Abseil flag
   kApi = 4,           // Registry::Set / Registry::Apply at run time
+  // Registry::SetFromPeer: a client of the control socket (control/, docs/control.md). It
+  // ranks with kApi (see OriginRank): both are run-time changes, and the later one wins.
+  kControl = 5,
 };
 
+// goro::debugvars::OriginRank returns the precedence of `origin`: a source may replace a
+// value whose origin ranks at or below its own. kApi and kControl share the top rank.
+// Thread safety: pure function.
+inline int OriginRank(Origin origin) {
+  return origin == Origin::kControl ? static_cast<int>(Origin::kApi) : static_cast<int>(origin);
+}
+
 // goro::debugvars::OriginName returns a short lower-case name: "default", "build", "env",
-// "flag" or "api". The returned string is static.
+// "flag", "api" or "control". The returned string is static.
 // Thread safety: thread-safe and async-signal-safe.
 absl::string_view OriginName(Origin origin);
 

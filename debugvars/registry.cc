@@ -189,17 +189,20 @@ void Registry::StageLocked(const ParseResult& parsed, absl::string_view where,
 }
 
 std::vector<UpdateEvent> Registry::CommitLocked(const std::vector<Staged>& staged,
-                                                Origin origin, absl::string_view reason) {
+                                                Origin origin, absl::string_view reason,
+                                                absl::string_view origin_detail) {
   std::vector<UpdateEvent> events;
   absl::Time now = absl::Now();
   for (const Staged& st : staged) {
     Setting* s = st.setting;
-    if (origin < s->origin()) continue;  // a higher-precedence source set it already
+    // A higher-precedence source set it already.
+    if (OriginRank(origin) < OriginRank(s->origin())) continue;
     std::string old_value = s->ValueString();
     s->StoreLocked(st.value);
     s->origin_.store(origin, std::memory_order_relaxed);
     s->update_count_.fetch_add(1, std::memory_order_relaxed);
     s->last_reason_ = std::string(reason);
+    s->origin_detail_ = std::string(origin_detail);
     s->last_update_ = now;
     events.push_back({s, std::move(old_value), s->ValueString(), origin, std::string(reason)});
   }
@@ -299,6 +302,17 @@ bool Registry::frozen() const {
 
 absl::Status Registry::Set(absl::string_view name, absl::string_view value,
                            absl::string_view reason) {
+  return SetWithOrigin(name, value, reason, Origin::kApi, "");
+}
+
+absl::Status Registry::SetFromPeer(absl::string_view name, absl::string_view value,
+                                   absl::string_view reason, absl::string_view peer) {
+  return SetWithOrigin(name, value, reason, Origin::kControl, peer);
+}
+
+absl::Status Registry::SetWithOrigin(absl::string_view name, absl::string_view value,
+                                     absl::string_view reason, Origin origin,
+                                     absl::string_view origin_detail) {
   std::vector<UpdateEvent> events;
   {
     base_internal::OsMutexLock lock(&mu_);
@@ -319,7 +333,7 @@ absl::Status Registry::Set(absl::string_view name, absl::string_view value,
                  ? absl::FailedPreconditionError(problems[0].message)
                  : absl::InvalidArgumentError(problems[0].message);
     }
-    events = CommitLocked(staged, Origin::kApi, reason);
+    events = CommitLocked(staged, origin, reason, origin_detail);
   }
   Notify(events);
   return absl::OkStatus();
@@ -402,7 +416,8 @@ std::vector<SettingSnapshot> Registry::Snapshot() const {
   out.reserve(settings_.size());
   for (const Setting* s : settings_) {
     out.push_back({std::string(s->name()), s->TypeDescription(), s->ValueString(),
-                   s->DefaultString(), s->origin(), s->mutability(), std::string(s->doc()),
+                   s->DefaultString(), s->origin(), s->origin_detail_, s->mutability(),
+                   std::string(s->doc()),
                    s->counts_non_default(), s->non_default_count(), s->update_count(),
                    s->last_reason_, s->last_update_});
   }

@@ -42,6 +42,7 @@ struct SettingSnapshot {
   std::string value;
   std::string default_value;
   Origin origin;
+  std::string origin_detail;  // who, for Origin::kControl ("pid 1234 uid 1000"); else empty
   Mutability mutability;
   std::string doc;
   bool counts_non_default;
@@ -105,6 +106,12 @@ class Registry {
   // NotFound (unknown name, with a did-you-mean hint), InvalidArgument (bad value, naming
   // the expected form), FailedPrecondition (startup setting after Freeze()).
   absl::Status Set(absl::string_view name, absl::string_view value, absl::string_view reason);
+
+  // goro::debugvars::Registry::SetFromPeer is Set on behalf of another process (the control
+  // socket, control/): the same checks and errors, word for word, but the value's origin is
+  // Origin::kControl and `peer` (e.g. "pid 1234 uid 1000") is kept as its origin detail.
+  absl::Status SetFromPeer(absl::string_view name, absl::string_view value,
+                           absl::string_view reason, absl::string_view peer);
 
   // goro::debugvars::Registry::Apply changes several settings at once from a GORODEBUG
   // string. Any problem (see ProblemKind) returns an error listing all of them, one per
@@ -173,8 +180,12 @@ class Registry {
   // Applies `staged` (skipping settings whose origin outranks `origin`) and returns the
   // events to deliver once mu_ is released.
   std::vector<UpdateEvent> CommitLocked(const std::vector<Staged>& staged, Origin origin,
-                                        absl::string_view reason)
+                                        absl::string_view reason,
+                                        absl::string_view origin_detail = "")
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status SetWithOrigin(absl::string_view name, absl::string_view value,
+                             absl::string_view reason, Origin origin,
+                             absl::string_view origin_detail);
   void Notify(const std::vector<UpdateEvent>& events);
   Setting* FindLocked(absl::string_view name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string SuggestLocked(absl::string_view key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);

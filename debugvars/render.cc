@@ -102,7 +102,9 @@ std::string RenderTable(const std::vector<SettingSnapshot>& settings) {
   for (const SettingSnapshot& s : settings) {
     absl::StrAppend(&out, s.name, "=", s.value, "  [", s.type, "; default ",
                     s.default_value.empty() ? "\"\"" : s.default_value, "; from ",
-                    OriginName(s.origin), "; ", MutabilityName(s.mutability));
+                    OriginName(s.origin));
+    if (!s.origin_detail.empty()) absl::StrAppend(&out, " (", s.origin_detail, ")");
+    absl::StrAppend(&out, "; ", MutabilityName(s.mutability));
     if (s.counts_non_default) absl::StrAppend(&out, "; non-default uses ", s.non_default_count);
     if (s.update_count > 0) absl::StrAppend(&out, "; updates ", s.update_count);
     absl::StrAppend(&out, "]\n    ", s.doc, "\n");
@@ -118,6 +120,7 @@ std::string RenderJson(const std::vector<SettingSnapshot>& settings) {
                     ", \"type\": ", JsonString(s.type), ", \"value\": ", JsonString(s.value),
                     ", \"default\": ", JsonString(s.default_value),
                     ", \"origin\": ", JsonString(OriginName(s.origin)),
+                    ", \"origin_detail\": ", JsonString(s.origin_detail),
                     ", \"mutability\": ", JsonString(MutabilityName(s.mutability)),
                     ", \"counts_non_default\": ", s.counts_non_default ? "true" : "false",
                     ", \"non_default_count\": ", s.non_default_count,

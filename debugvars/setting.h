@@ -133,6 +133,9 @@ class Setting {
 
   // Protected by registry_->mu_.
   std::string last_reason_;
+  // Protected by registry_->mu_. Who made the last change when the origin says more than
+  // its name (kControl: "pid 1234 uid 1000"); empty otherwise.
+  std::string origin_detail_;
   absl::Time last_update_ = absl::InfinitePast();
 };
 

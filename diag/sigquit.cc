@@ -84,12 +84,14 @@ bool WaitForRequest() {
 }
 
 void* DumpThread(void*) {
+  runtime_internal::ServiceThreadStarted();  // not a foreign thread to checkdead
   while (WaitForRequest()) {
     // Go prints the signal's name, then every goroutine.
     WriteAll("SIGQUIT: quit\n\n" + GoroutineDump());
     if (g_mode == SigquitMode::kExit) _exit(2);
     WriteAll("\n");
   }
+  runtime_internal::ServiceThreadEnded();
   return nullptr;
 }
 
@@ -114,7 +116,6 @@ void StartSigquitDumper() {
   sigset_t old;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &old);
-  runtime_internal::ServiceThreadStarted();  // not a foreign thread to checkdead
   const int err = pthread_create(&g_thread, nullptr, DumpThread, nullptr);
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   if (err != 0) GORO_FATAL("sigquit: pthread_create failed: errno ", err);
@@ -135,7 +136,6 @@ void StopSigquitDumper() {
   while (write(g_pipe[1], &kStopByte, 1) < 0 && errno == EINTR) {
   }
   pthread_join(g_thread, nullptr);
-  runtime_internal::ServiceThreadEnded();
   close(g_pipe[0]);
   close(g_pipe[1]);
   close(g_signalfd);

@@ -12,11 +12,16 @@
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "base/fatal.h"
 #include "base/no_preempt.h"
+#include "control/handlers.h"
+#include "control/server.h"
 #include "debugvars/registry.h"
+#include "diag/goroutine_dump.h"
 #include "diag/sigquit.h"
 #include "runtime/g_status.h"
 #include "runtime/misuse.h"
@@ -65,6 +70,34 @@ int64_t CurrentGoroutineId() {
   G* g = CurrentG();
   return g == nullptr ? 0 : g->id;
 }
+
+namespace {
+
+// The control socket's streamed requests whose producers sit above the control package:
+// the goroutine dump (diag/) and the flight recorder's snapshot (tracer/). Registered
+// by every Run (a test may have replaced them); they run on a control-connection thread,
+// which runs no goroutine.
+void RegisterControlProducers() {
+  {
+    absl::Status s = control::RegisterHandler("goroutines", [](int fd) -> absl::Status {
+      absl::StatusOr<std::vector<diag::GoroutineRecord>> records = diag::SnapshotGoroutines();
+      if (!records.ok()) return records.status();
+      const std::string text = diag::FormatGoroutines(*records);
+      for (size_t done = 0; done < text.size();) {
+        const ssize_t n = write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return absl::ErrnoToStatus(errno, "goroutine dump: write");
+        done += static_cast<size_t>(n);
+      }
+      return absl::OkStatus();
+    });
+    if (!s.ok()) GORO_FATAL("control: ", s.ToString().c_str());
+    s = control::RegisterHandler("flight", [](int fd) { return trace::WriteFlightSnapshot(fd); });
+    if (!s.ok()) GORO_FATAL("control: ", s.ToString().c_str());
+  }
+}
+
+}  // namespace
 
 void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
   if (sched() != nullptr || CurrentM() != nullptr) {
@@ -141,13 +174,20 @@ void RunMain(void (*fn)(void*), void* arg, const RunOptions& options) {
       std::fprintf(stderr, "goro: traceflight: %s\n", std::string(recording.message()).c_str());
     }
   }
+  // The control socket (controlsocket=1): its own threads, never goroutines. Started
+  // before main, so main can already name its path (control::RunningServerPath).
+  RegisterControlProducers();
+  control::StartForRun();
   NewProc(fn, arg);
   StartSysmon(raw);
   diag::StartSigquitDumper();
 
   RunSchedulerOnThisThread(m0);
 
-  // Shutdown: main has returned. A dump in progress finishes first (it walks allgs).
+  // Shutdown: main has returned. The control socket goes first, while the scheduler it
+  // reports on (and a trace it may be capturing) still exists; then the SIGQUIT thread
+  // (a dump in progress finishes first: it walks allgs).
+  control::StopForRun();
   diag::StopSigquitDumper();
   StopSysmon(raw);
   std::vector<M*> others;

@@ -249,12 +249,14 @@ void StopPForWorldLocked(Sched* s, P* p) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu);
 void SwitchToScheduler(MAction action);
 
 // Service threads: threads goro starts for itself that are neither Ms, sysmon nor the
-// tracer's (the SIGQUIT dump thread, the control socket's server). They never ready a
+// tracer's (the SIGQUIT dump thread, the control socket's threads). They never ready a
 // goroutine except through SuspendG/ResumeG, which deadlock detection sees as scan bits,
 // so checkdead counts them among goro's own threads rather than as foreign threads that
-// might wake someone. Each such thread's starter calls ServiceThreadStarted before
-// pthread_create and ServiceThreadEnded after pthread_join.
-// Thread safety: thread-safe (one relaxed read-modify-write or load).
+// might wake someone. Each such thread calls ServiceThreadStarted once it runs and
+// ServiceThreadEnded just before it returns, so the count never exceeds the service
+// threads that exist (an undercount only keeps checkdead quiet a moment longer).
+// Thread safety: thread-safe (one relaxed read-modify-write or load; ordered against
+// nothing).
 void ServiceThreadStarted();
 void ServiceThreadEnded();
 int64_t ServiceThreads();

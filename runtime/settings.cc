@@ -18,6 +18,18 @@ debugvars::BoolSetting asyncpreemptoff({
     .count_non_default = true,
 });
 
+debugvars::BoolSetting controlsocket({
+    .name = "controlsocket",
+    .doc = "Serve the control socket while goro::Run runs: a Unix socket at "
+           "$XDG_RUNTIME_DIR/goro/PID.sock (else /tmp/goro-UID/PID.sock) through which "
+           "gorodebug --pid and goro-trace capture/flight reach the process; only the same "
+           "uid or root is served. 0 turns it off (no thread, no socket file). "
+           "docs/control.md.",
+    .mutability = Mutability::kStartup,
+    .default_value = true,
+    .count_non_default = true,
+});
+
 debugvars::DurationSetting gcperiod({
     .name = "gcperiod",
     .doc = "Run a collection at least this often, even when nothing else triggers one (Go's "

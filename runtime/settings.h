@@ -10,6 +10,8 @@ namespace goro::debug {
 
 // asyncpreemptoff: live bool. No signal-based preemption (runtime/preempt.h).
 extern debugvars::BoolSetting asyncpreemptoff;
+// controlsocket: startup bool. Serve the control socket (control/, docs/control.md).
+extern debugvars::BoolSetting controlsocket;
 // gcperiod: live duration. The longest time between collections; 0 = no periodic cycle.
 extern debugvars::DurationSetting gcperiod;
 // gcshrinkstackoff: live bool. Never release stack pages in the collector.

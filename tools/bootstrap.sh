@@ -9,6 +9,7 @@ packages=(
   bazel-bootstrap bazel-platforms          # the build (offline Bazel 4.2.3)
   g++ pkg-config python3                   # compiler; pkg-config for the fuzz script; bench/compare.py
   libabsl-dev libre2-dev                   # Abseil 20220623, RE2
+  nlohmann-json3-dev                       # JSON for the control socket (control/)
   libgtest-dev libgmock-dev libbenchmark-dev
   protobuf-compiler libprotobuf-dev zlib1g-dev   # goro-trace pprof: profile.proto, gzip
   libdw-dev                                # elfutils' libdw: file and line for stacks (symbolize/)

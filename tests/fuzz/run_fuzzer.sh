@@ -53,6 +53,16 @@ case $name in
     hdr_globs='tracer/*.h tracer/reader/*.h tools/goro-trace/*.h tests/fuzz/*.h'
     pkgs=(absl_status absl_statusor absl_strings absl_str_format absl_raw_hash_set absl_hash)
     ;;
+  control_request)
+    srcs=(
+      tests/fuzz/control_request_fuzzer.cc
+      control/frame.cc
+      control/reply.cc
+      control/request.cc
+    )
+    hdr_globs='control/*.h tests/fuzz/*.h'
+    pkgs=(absl_status absl_statusor absl_strings absl_str_format absl_time)
+    ;;
   *)
     echo "$0: unknown fuzz target '$name'" >&2
     exit 2

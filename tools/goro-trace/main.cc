@@ -7,6 +7,8 @@
 //   goro-trace export --format=chrome FILE -o OUT  Chrome trace event JSON (Perfetto)
 //   goro-trace export --format=go119 FILE -o OUT   Go 1.19's trace format (go tool trace)
 //   goro-trace pprof --kind=KIND FILE -o OUT      a pprof profile (sched|sync|block|syscall)
+//   goro-trace capture --pid PID --duration D -o FILE   trace a running process for D
+//   goro-trace flight --pid PID -o FILE            a running process's flight recorder
 //
 // Exit status: 0 success, 1 unreadable or invalid file (or no complete generation), 2 bad
 // usage, 3 salvaged: the file was cut or damaged after at least one complete generation;
@@ -29,6 +31,7 @@
 #include "tools/goro-trace/chrome_export.h"
 #include "tools/goro-trace/go119_export.h"
 #include "tools/goro-trace/pprof_export.h"
+#include "tools/goro-trace/remote.h"
 #include "tracer/format.h"
 #include "tracer/reader/analysis.h"
 #include "tracer/reader/reader.h"
@@ -55,6 +58,10 @@ constexpr char kUsage[] =
     "                                       where goroutines waited: KIND is sched (to run),\n"
     "                                       sync (channels, select, Mutex, Cond), block (any\n"
     "                                       wait) or syscall (blocking calls)\n"
+    "  capture --pid PID --duration D -o FILE\n"
+    "                                       trace running goro process PID for D (5s,\n"
+    "                                       500ms) through its control socket\n"
+    "  flight --pid PID -o FILE             the flight recorder's snapshot of process PID\n"
     "exit status: 0 ok, 1 invalid or unreadable, 2 bad usage, 3 salvaged (the file was cut\n"
     "or damaged; the complete generations before the cut were used, stderr says where)\n";
 
@@ -394,6 +401,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (cmd == "validate" && args.size() == 2) return Validate(args[1]);
+  if (cmd == "capture") return goro::trace_tool::Capture({args.begin() + 1, args.end()});
+  if (cmd == "flight") return goro::trace_tool::Flight({args.begin() + 1, args.end()});
   if (cmd == "stats" && args.size() == 2) return Stats(args[1]);
   if (cmd == "goroutines") {
     if (args.size() == 2) return Goroutines(args[1], nullptr);
