@@ -413,11 +413,13 @@ int main(int argc, char** argv) {
     }
     return Usage();
   }
-  if (cmd == "export") {
-    std::string format, file, out;
+  if (cmd == "export" || cmd == "pprof") {
+    // export --format=F FILE -o OUT, pprof --kind=K FILE -o OUT.
+    const std::string flag = cmd == "export" ? "--format=" : "--kind=";
+    std::string value, file, out;
     for (size_t i = 1; i < args.size(); ++i) {
-      if (args[i].rfind("--format=", 0) == 0) {
-        format = args[i].substr(9);
+      if (args[i].rfind(flag, 0) == 0) {
+        value = args[i].substr(flag.size());
       } else if (args[i] == "-o" && i + 1 < args.size()) {
         out = args[++i];
       } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
@@ -426,24 +428,8 @@ int main(int argc, char** argv) {
         return Usage();
       }
     }
-    if (format.empty() || file.empty() || out.empty()) return Usage();
-    return Export(format, file, out);
-  }
-  if (cmd == "pprof") {
-    std::string kind, file, out;
-    for (size_t i = 1; i < args.size(); ++i) {
-      if (args[i].rfind("--kind=", 0) == 0) {
-        kind = args[i].substr(7);
-      } else if (args[i] == "-o" && i + 1 < args.size()) {
-        out = args[++i];
-      } else if (file.empty() && !args[i].empty() && args[i][0] != '-') {
-        file = args[i];
-      } else {
-        return Usage();
-      }
-    }
-    if (kind.empty() || file.empty() || out.empty()) return Usage();
-    return Pprof(kind, file, out);
+    if (value.empty() || file.empty() || out.empty()) return Usage();
+    return cmd == "export" ? Export(value, file, out) : Pprof(value, file, out);
   }
   return Usage();
 }
