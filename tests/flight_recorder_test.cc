@@ -36,21 +36,7 @@ namespace {
 using testing_internal::RunGoroutines;
 using testing_internal::TempTracePath;
 
-void PingPong(int rounds) {
-  Chan<int> ping(0), pong(0);
-  Go([ping, pong, rounds]() mutable {
-    for (int i = 0; i < rounds; ++i) {
-      int v = 0;
-      ping.Receive(&v);
-      pong.Send(v + 1);
-    }
-  });
-  for (int i = 0; i < rounds; ++i) {
-    ping.Send(i);
-    int v = 0;
-    pong.Receive(&v);
-  }
-}
+using testing_internal::PingPong;
 
 // What a snapshot held.
 struct Snapshot {

@@ -86,21 +86,7 @@ const CrashCase kCases[] = {
 
 // --- The child ---
 
-void PingPong(int rounds) {
-  Chan<int> ping(0), pong(0);
-  Go([ping, pong, rounds]() mutable {
-    for (int i = 0; i < rounds; ++i) {
-      int v = 0;
-      ping.Receive(&v);
-      pong.Send(v + 1);
-    }
-  });
-  for (int i = 0; i < rounds; ++i) {
-    ping.Send(i);
-    int v = 0;
-    pong.Receive(&v);
-  }
-}
+using testing_internal::PingPong;
 
 [[noreturn]] void Crash(const std::string& kind) {
   if (kind == "fatal") GORO_FATAL("test fatal error ", 42);

@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "runtime/chan.h"
 #include "runtime/goro.h"
 #include "tests/go119_check.h"
 #include "tests/goroutine_test_util.h"
@@ -25,6 +26,25 @@
 #include "tracer/trace.h"
 
 namespace goro::testing_internal {
+
+// PingPong: `rounds` round trips over two unbuffered channels with a goroutine it starts,
+// which then ends: channel blocks, unblocks and a GoCreate/GoDestroy for the traces.
+// Precondition: called from a goroutine.
+inline void PingPong(int rounds) {
+  Chan<int> ping(0), pong(0);
+  Go([ping, pong, rounds]() mutable {
+    for (int i = 0; i < rounds; ++i) {
+      int v = 0;
+      ping.Receive(&v);
+      pong.Send(v + 1);
+    }
+  });
+  for (int i = 0; i < rounds; ++i) {
+    ping.Send(i);
+    int v = 0;
+    pong.Receive(&v);
+  }
+}
 
 // One event with the strings and stack frames it refers to resolved.
 struct TracedEvent {
