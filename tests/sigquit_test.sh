@@ -65,7 +65,7 @@ done
 exec 3>&-
 wait "$pid"
 rc=$?
-[[ $rc -eq 0 ]] || fail "continue: exit status $rc after end of input, want 0"
+[[ $rc -eq 0 ]] || fail "continue: exit status $rc after end of input, want 0; stderr ends: $(tail -n 30 "$tmp/err")"
 
 # off: SIGQUIT's default action (terminate with a core dump: status 128 + 3).
 start off
