@@ -613,7 +613,7 @@ class ValidatorTest : public ::testing::Test {
     ev.type = type;
     ev.m = m;
     ev.time = 100 * (gen_.events.size() + 1);
-    ev.nargs = static_cast<int>(args.size());
+    ev.nargs = static_cast<uint8_t>(args.size());
     for (size_t i = 0; i < args.size() && i < 4; ++i) ev.args[i] = args[i];
     gen_.events.push_back(ev);
   }

@@ -202,8 +202,17 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
   uint64_t fatal_message_id = 0;
 
   absl::flat_hash_map<uint64_t, RawStack> raw_stacks;
-  std::vector<Event> front;                      // status events of m == 0 batches
-  std::map<uint64_t, std::vector<Event>> per_m;  // each M's sequence, ordered by m
+  std::vector<Event>& front = front_;
+  front.clear();
+  raw_.clear();
+  per_m_.clear();
+  for (std::vector<Run>& runs : run_pool_) runs.clear();
+  // The runs of M `m` in this generation: the next pooled list when m is new.
+  auto runs_of = [&](uint64_t m) -> std::vector<Run>& {
+    auto [it, inserted] = per_m_.try_emplace(m, per_m_.size());
+    if (it->second == run_pool_.size()) run_pool_.emplace_back();
+    return run_pool_[it->second];
+  };
   bool have_gen = false;
   uint64_t gen = 0;
   bool ended = false;
@@ -237,7 +246,8 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
     const uint8_t* p = begin;
     uint64_t time = batch_base_time_;
     const uint64_t m = batch_m_;
-    std::vector<Event>& seq = m == 0 ? front : per_m[m];
+    std::vector<Event>& seq = m == 0 ? front : raw_;
+    const size_t batch_begin = seq.size();
     auto off = [&](const uint8_t* q) { return batch_payload_offset_ + (q - begin); };
     while (p < end) {
       if (ended) {
@@ -333,7 +343,7 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
       if (EventIsTimed(type) && !get(&delta, "time delta")) return Fail(bad);
       time += delta;  // wraps on corrupt input, which the reader does not care about
       ev.time = time;
-      ev.nargs = EventArgCount(type);
+      ev.nargs = static_cast<uint8_t>(EventArgCount(type));
       for (int i = 0; i < ev.nargs; ++i) {
         if (!get(&ev.args[i], "argument")) return Fail(bad);
       }
@@ -353,6 +363,7 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
       }
       seq.push_back(ev);
     }
+    if (m != 0 && raw_.size() > batch_begin) runs_of(m).push_back(Run{batch_begin, raw_.size()});
   }
   prev_gen_ = gen;
   have_prev_gen_ = true;
@@ -393,52 +404,61 @@ absl::StatusOr<bool> Reader::NextGeneration(Generation* out) {
   ++complete_generations_;
 
   // Merge: structural status events first, then the Ms' sequences by time.
-  StateMachine machine(out);
-  size_t total = front.size();
-  for (const auto& [m, seq] : per_m) total += seq.size();
+  StateMachine machine(out, /*check_ids=*/false);
+  const size_t total = front.size() + raw_.size();
   out->events.reserve(total);
   for (const Event& ev : front) {
     (void)machine.Step(ev);  // errors are the validator's to report
     out->events.push_back(ev);
   }
-  std::vector<const std::vector<Event>*> seqs;
-  for (const auto& [m, seq] : per_m) seqs.push_back(&seq);
-  std::vector<size_t> pos(seqs.size(), 0);
+  // One cursor per M (in m order) over its runs of raw_.
+  struct Cursor {
+    const std::vector<Run>* runs;
+    size_t run = 0;  // the run of the head; runs->size() when the M is done
+    size_t pos = 0;  // the head's index in raw_
+  };
+  std::vector<Cursor> heads;
+  heads.reserve(per_m_.size());
+  for (const auto& [m, index] : per_m_) {
+    const std::vector<Run>& runs = run_pool_[index];
+    heads.push_back(Cursor{&runs, 0, runs.front().begin});  // an M has a run or no entry
+  }
+  auto live = [&](size_t i) { return heads[i].run < heads[i].runs->size(); };
+  auto head = [&](size_t i) -> const Event& { return raw_[heads[i].pos]; };
   std::vector<size_t> later;  // the other heads, when the earliest one is not possible yet
   for (size_t done = front.size(); done < total; ++done) {
     // The earliest head (the lowest m among equal times).
-    size_t first = seqs.size();
-    for (size_t i = 0; i < seqs.size(); ++i) {
-      if (pos[i] == seqs[i]->size()) continue;
-      if (first == seqs.size() || (*seqs[i])[pos[i]].time < (*seqs[first])[pos[first]].time) {
-        first = i;
-      }
+    size_t first = heads.size();
+    for (size_t i = 0; i < heads.size(); ++i) {
+      if (!live(i)) continue;
+      if (first == heads.size() || head(i).time < head(first).time) first = i;
     }
     size_t chosen = first;
-    if (!machine.Check((*seqs[first])[pos[first]]).ok()) {
+    if (!machine.Check(head(first)).ok()) {
       // Times of different Ms are only ordered to within the CPUs' reordering of the clock
       // read: try the other heads, earliest first, and take the first that is possible.
       // When none is, the earliest stays chosen and the validator reports it.
       later.clear();
-      for (size_t i = 0; i < seqs.size(); ++i) {
-        if (i != first && pos[i] != seqs[i]->size()) later.push_back(i);
+      for (size_t i = 0; i < heads.size(); ++i) {
+        if (i != first && live(i)) later.push_back(i);
       }
-      std::stable_sort(later.begin(), later.end(), [&](size_t a, size_t b) {
-        return (*seqs[a])[pos[a]].time < (*seqs[b])[pos[b]].time;
-      });
+      std::stable_sort(later.begin(), later.end(),
+                       [&](size_t a, size_t b) { return head(a).time < head(b).time; });
       for (size_t i : later) {
-        if (machine.Check((*seqs[i])[pos[i]]).ok()) {
+        if (machine.Check(head(i)).ok()) {
           chosen = i;
-          const uint64_t ahead = (*seqs[i])[pos[i]].time - (*seqs[first])[pos[first]].time;
+          const uint64_t ahead = head(i).time - head(first).time;
           ++out->reorders;
           out->max_reorder_ns = std::max(out->max_reorder_ns, ahead);
           break;
         }
       }
     }
-    const Event& ev = (*seqs[chosen])[pos[chosen]++];
+    const Event& ev = head(chosen);
     (void)machine.Step(ev);
     out->events.push_back(ev);
+    Cursor& c = heads[chosen];
+    if (++c.pos == (*c.runs)[c.run].end && ++c.run < c.runs->size()) c.pos = (*c.runs)[c.run].begin;
   }
   return true;
 }

@@ -43,9 +43,11 @@ const char* PStateName(PState s);
 // Thread safety: not thread-safe.
 class StateMachine {
  public:
-  // StateMachine::StateMachine checks string and stack ids against `gen`'s tables; `gen`
-  // must outlive the machine (only its tables are read).
-  explicit StateMachine(const Generation* gen);
+  // StateMachine::StateMachine checks string and stack ids against `gen`'s tables unless
+  // `check_ids` is false (the reader's merge, which orders events by their state only and
+  // leaves bad ids to the validator: the lookups were a fifth of `goro-trace validate`);
+  // `gen` must outlive the machine (only its tables are read).
+  explicit StateMachine(const Generation* gen, bool check_ids = true);
 
   // StateMachine::Check returns OK when `ev` is possible in the current state, else
   // InvalidArgument with a message such as "GoStart of g 17, which is Waiting". Does not
@@ -84,6 +86,7 @@ class StateMachine {
   absl::Status CheckIds(const Event& ev) const;
 
   const Generation* gen_;  // Constant after construction.
+  const bool check_ids_;
   absl::flat_hash_map<uint64_t, GInfo> gs_;
   absl::flat_hash_map<uint64_t, PInfo> ps_;
   absl::flat_hash_map<uint64_t, MInfo> ms_;
