@@ -133,6 +133,26 @@ bool IsGoroGo(const symbolize::Frame& f) {
   return absl::StartsWith(f.function, "goro::Go<") || absl::StartsWith(f.function, "void goro::Go<");
 }
 
+// SymbolizeReturnAddressInlined off the goroutine's stack: libdw's lookups and the
+// demangler need tens of KiB of stack, more than a goroutine may have (RunOptions::
+// stack_bytes; a 64 KiB goroutine overflowed here), so a goroutine symbolises on its M's
+// scheduler stack, as Go prints tracebacks on the system stack. Called on a thread that
+// runs no goroutine, it symbolises in place.
+std::vector<symbolize::Frame> SymbolizeOffGoroutineStack(uintptr_t pc) {
+  if (runtime_internal::CurrentG() == nullptr) return symbolize::SymbolizeReturnAddressInlined(pc);
+  struct Call {
+    uintptr_t pc;
+    std::vector<symbolize::Frame> frames;
+  } call{pc, {}};
+  runtime_internal::CallOnSchedulerStack(
+      [](void* p) {
+        auto* c = static_cast<Call*>(p);
+        c->frames = symbolize::SymbolizeReturnAddressInlined(c->pc);
+      },
+      &call);
+  return std::move(call.frames);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<GoroutineRecord>> SnapshotGoroutines() {
@@ -178,7 +198,7 @@ std::string FormatGoroutines(const std::vector<GoroutineRecord>& records) {
   absl::flat_hash_map<uintptr_t, std::vector<symbolize::Frame>> frames_cache;
   auto frames_of = [&frames_cache](uintptr_t pc) -> const std::vector<symbolize::Frame>& {
     auto [it, inserted] = frames_cache.try_emplace(pc);
-    if (inserted) it->second = symbolize::SymbolizeReturnAddressInlined(pc);
+    if (inserted) it->second = SymbolizeOffGoroutineStack(pc);
     return it->second;
   };
   absl::flat_hash_map<uintptr_t, std::string> text_cache;

@@ -233,6 +233,31 @@ TEST_P(GoroutineDumpTest, FromAThreadWithoutAGoroutineWithOwnershipCheck) {
   ASSERT_TRUE(registry.Set("tracecheckstackownership", "0", "test").ok());
 }
 
+// From a goroutine whose stack is small: symbolising (libdw, the demangler) needs more
+// stack than that, and runs on the M's scheduler stack (a 64 KiB goroutine overflowed).
+TEST_P(GoroutineDumpTest, FromAGoroutineWithASmallStack) {
+  RunOptions options;
+  options.procs = GetParam();
+  options.stack_bytes = 32 * 1024;
+  std::string dump;
+  goro::Run(
+      [&dump] {
+        Chan<int> c(0);
+        std::atomic<G*> blocked{nullptr};
+        Go([c, &blocked] { BlockedOnChannel(c, &blocked); });
+        if (!AwaitParked(blocked, WaitReason::kChanReceive)) {
+          c.Send(0);
+          return;
+        }
+        dump = diag::GoroutineDump();
+        c.Send(1);
+        testing_internal::AwaitGoroutineCount(1);
+      },
+      options);
+  EXPECT_TRUE(absl::StrContains(dump, "BlockedOnChannel")) << dump;
+  EXPECT_TRUE(absl::StrContains(dump, "goroutine 1 [running]:")) << dump;
+}
+
 INSTANTIATE_TEST_SUITE_P(Procs, GoroutineDumpTest, ::testing::Values(1, 2, 4), ProcsName);
 
 TEST(GoroutineDump, OutsideRunIsAnError) {
