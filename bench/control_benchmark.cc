@@ -1,4 +1,4 @@
-// The control socket's goals (issue 13, docs/control.md):
+// The control socket's goals (docs/control.md, "Tests and benchmarks"):
 //   BM_ControlSocket_SetTakesEffect  a set through the socket is live for the program's
 //                                    goroutines in <= 10 ms (median of 100)
 //   BM_ControlSocket_ListWithGoroutines  list answers in <= 5 ms with 100,000 live goroutines

@@ -11,7 +11,7 @@
 //   BM_Trace_Flight/pingpong       channel round trip with the flight recorder on (default
 //                                  16 MiB window) and while tracing to a discarding
 //                                  writer, back to back; flight_vs_traced is the ratio
-//                                  (issue 13's goal: within 10%, i.e. <= 1.10x)
+//                                  (the flight recorder's goal: within 10%, i.e. <= 1.10x)
 //   BM_Trace_Flight/yield          the same for two goroutines yielding
 //   BM_Trace_Flight/snapshot       one WriteFlightSnapshot of the window to /dev/null
 //
