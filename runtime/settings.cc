@@ -179,6 +179,18 @@ debugvars::IntSetting traceflightbytes({
     .max = int64_t{1} << 34,
 });
 
+debugvars::IntSetting tracegenerationbytes({
+    .name = "tracegenerationbytes",
+    .doc = "A trace generation written to a file or writer also ends once about this many of "
+           "its bytes are written, before traceadvanceperiod is up: a reader holds one "
+           "generation in memory (goro-trace: about 130 bytes per event against about 5 in "
+           "the file). The flight recorder cuts by its own window instead.",
+    .mutability = Mutability::kStartup,
+    .default_value = int64_t{8} << 20,
+    .min = int64_t{64} << 10,
+    .max = int64_t{1} << 34,
+});
+
 debugvars::StringSetting traceflightpath({
     .name = "traceflightpath",
     .doc = "Where the flight recorder writes its snapshot when the process dies of a fatal "

@@ -44,6 +44,8 @@ extern debugvars::BoolSetting traceflight;
 extern debugvars::DurationSetting traceflightage;
 // traceflightbytes: startup int. The flight recorder's bound in bytes.
 extern debugvars::IntSetting traceflightbytes;
+// tracegenerationbytes: startup int. A trace generation's byte bound (files and writers).
+extern debugvars::IntSetting tracegenerationbytes;
 // traceflightpath: startup string. Where the flight recorder's crash snapshot goes.
 extern debugvars::StringSetting traceflightpath;
 

@@ -66,6 +66,9 @@ struct Session {
   // The rest is protected by g_control_mu.
   absl::Status write_error;
   bool header_written = false;
+  // Bytes written so far of the current generation (the full buffers flushed between
+  // advances); the advance loop cuts the generation early past tracegenerationbytes.
+  size_t generation_bytes = 0;
   std::unique_ptr<FlightWindow> flight;  // set for a flight recording; constant pointer
 
   // The advance thread and its wakeup. wake_mu protects `stopping`.

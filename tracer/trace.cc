@@ -125,6 +125,7 @@ void Write(Session* session, uint64_t gen, absl::string_view bytes)
     return;
   }
   if (!session->write_error.ok()) return;
+  session->generation_bytes += bytes.size();
   session->write_error = session->writer(bytes);
 }
 
@@ -222,6 +223,8 @@ void internal::AdvanceLocked(Session* session, bool stop) {
     structural.Append(&end, 1);
   }
   Write(session, gen, out);
+  // The old generation is all written; the next one's bytes come with the next flush.
+  session->generation_bytes = 0;
   if (session->flight != nullptr) internal::FlightEndGenerationLocked(session->flight.get(), gen);
 }
 
@@ -229,6 +232,14 @@ namespace {
 
 // How often the advance thread writes full buffers between advances.
 constexpr absl::Duration kFlushInterval = absl::Milliseconds(5);
+
+// A generation written to a file or writer ends after traceadvanceperiod or once about
+// GORODEBUG tracegenerationbytes (8 MiB) of it are written, whichever comes first. A reader
+// holds one whole generation in memory (goro-trace: about 64 bytes per event, twice,
+// against about 5 bytes per event in the file), so this bounds what reading any goro trace
+// costs: 8 MiB is about 1.8M events and 250 MB of reader memory. Without it a busy second
+// of the README's main job made a generation of 5.2M events, and `goro-trace export`
+// peaked at 740 MB (docs/benchmarks.md).
 
 void AdvanceLoop(Session* session) {
   absl::Time next_advance = absl::Now() + debug::traceadvanceperiod.Get();
@@ -253,6 +264,11 @@ void AdvanceLoop(Session* session) {
       next_advance = absl::Now() + period;
     } else {
       FlushFull(session);
+      if (session->flight == nullptr &&
+          session->generation_bytes >= static_cast<size_t>(debug::tracegenerationbytes.Get())) {
+        internal::AdvanceLocked(session, false);
+        next_advance = absl::Now() + period;
+      }
       // The flight recorder cuts a generation early once it holds a quarter of its bound
       // (session.h, FlightWindow), so that the bound rarely has to drop a generation.
       if (session->flight != nullptr &&
