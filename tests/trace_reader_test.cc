@@ -20,6 +20,7 @@
 #include "tracer/format.h"
 #include "tracer/reader/analysis.h"
 #include "tracer/reader/reader.h"
+#include "tracer/reader/state_machine.h"
 #include "tracer/reader/test_encoder.h"
 #include "tracer/reader/validator.h"
 
@@ -861,6 +862,90 @@ TEST_F(ValidatorTest, StackShrinkNeverGrows) {
   EXPECT_TRUE(Validate().ok()) << Validate();
   Add(kEvStackShrink, 1, {1, 4096, 8192});
   ExpectLastRejected("StackShrink of g 1 grows it from 4096 to 8192 bytes");
+}
+
+// --- State machine ---
+
+// Records what a StateMachine reports.
+class RecordingObserver : public TransitionObserver {
+ public:
+  void OnTransition(const Transition& t) override { seen.push_back(t); }
+  std::vector<Transition> seen;
+};
+
+TEST_F(ValidatorTest, MachineCheckChangesNothingAndStepRejectsWithoutChange) {
+  Running(7, 1, 0);
+  Add(kEvGoBlock, 1, {static_cast<uint64_t>(BlockReason::kChanRecv), 0});
+  StateMachine machine(&gen_);
+  RecordingObserver obs;
+  machine.set_observer(&obs);
+  for (const Event& ev : gen_.events) ASSERT_TRUE(machine.Step(ev).ok());
+  ASSERT_EQ(obs.seen.size(), 3u);
+  // GoStatus: g 7 was unknown and is now Running; GoBlock: the M's g 7 goes to Waiting.
+  EXPECT_EQ(obs.seen[1].g, 7u);
+  EXPECT_FALSE(obs.seen[1].from_known);
+  EXPECT_EQ(obs.seen[1].to, GState::kRunning);
+  EXPECT_EQ(obs.seen[2].g, 7u);
+  EXPECT_EQ(obs.seen[2].m_g, 7u);
+  EXPECT_TRUE(obs.seen[2].from_known);
+  EXPECT_EQ(obs.seen[2].from, GState::kRunning);
+  EXPECT_EQ(obs.seen[2].to, GState::kWaiting);
+
+  Event start;
+  start.type = kEvGoStart;
+  start.m = 1;
+  start.args[0] = 7;
+  // Checked twice: the first check must not have made the second one pass or differ.
+  EXPECT_EQ(machine.Check(start).message(), "GoStart of g 7, which is Waiting");
+  EXPECT_EQ(machine.Check(start).message(), "GoStart of g 7, which is Waiting");
+  EXPECT_EQ(machine.Step(start).message(), "GoStart of g 7, which is Waiting");
+  EXPECT_EQ(obs.seen.size(), 3u);  // a rejected event is not reported
+
+  Event unblock;
+  unblock.type = kEvGoUnblock;
+  unblock.m = 2;
+  unblock.args[0] = 7;
+  EXPECT_TRUE(machine.Step(unblock).ok());
+  EXPECT_TRUE(machine.Check(start).ok());
+}
+
+TEST_F(ValidatorTest, MachineApplyIsLenient) {
+  Running(7, 1, 0);
+  StateMachine machine(&gen_, /*check_ids=*/false);
+  RecordingObserver obs;
+  machine.set_observer(&obs);
+  for (const Event& ev : gen_.events) machine.Apply(ev);
+  Event stop;
+  stop.type = kEvGoStop;
+  stop.m = 2;  // runs no goroutine: no G changes
+  machine.Apply(stop);
+  ASSERT_EQ(obs.seen.size(), 3u);
+  EXPECT_EQ(obs.seen[2].g, 0u);
+  EXPECT_EQ(obs.seen[2].m_g, 0u);
+  Event start;
+  start.type = kEvGoStart;
+  start.m = 2;
+  start.args[0] = 7;  // Running on m 1: impossible, but applied
+  EXPECT_FALSE(machine.Check(start).ok());
+  machine.Apply(start);
+  ASSERT_EQ(obs.seen.size(), 4u);
+  EXPECT_EQ(obs.seen[3].g, 7u);
+  EXPECT_EQ(obs.seen[3].from, GState::kRunning);
+  EXPECT_EQ(obs.seen[3].to, GState::kRunning);
+  // m 2 now runs g 7, so its GoBlock is possible.
+  Event block;
+  block.type = kEvGoBlock;
+  block.m = 2;
+  EXPECT_TRUE(machine.Check(block).ok());
+  // A structural event type has no handler: rejected, and applied as nothing.
+  Event str;
+  str.type = kEvString;
+  str.m = 2;
+  EXPECT_THAT(machine.Check(str).message(), HasSubstr("unexpected"));
+  machine.Apply(str);
+  ASSERT_EQ(obs.seen.size(), 5u);
+  EXPECT_EQ(obs.seen[4].g, 0u);
+  EXPECT_EQ(obs.seen[4].m_g, 7u);
 }
 
 // --- Statistics ---

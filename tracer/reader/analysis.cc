@@ -1,5 +1,5 @@
-// Trace statistics: a lenient replay of goroutine states across generations that credits
-// the time between consecutive transitions to the state being left.
+// Trace statistics: the transitions of a lenient StateMachine carried across generations,
+// crediting the time between a goroutine's consecutive transitions to the state it left.
 
 #include "tracer/reader/analysis.h"
 
@@ -38,34 +38,34 @@ uint64_t Analysis::StackKey(const Generation& gen, uint64_t id) {
   return sink_->InternStack(*frames);
 }
 
-void Analysis::Enter(uint64_t g, State state, uint64_t t, BlockReason reason, uint64_t key) {
+void Analysis::Enter(uint64_t g, GState state, uint64_t t, BlockReason reason, uint64_t key) {
   GoroutineSummary& sum = Summary(g, t);
   auto [it, inserted] = tracked_.try_emplace(g, Tracked{state, t});
   Tracked& tr = it->second;
   if (!inserted) {
     const uint64_t d = t >= tr.since ? t - tr.since : 0;
     if (sink_ != nullptr && !finished_ && tr.state_key != 0 && t >= tr.since) {
-      if (tr.state == State::kWaiting) {
+      if (tr.state == GState::kWaiting) {
         sink_->Interval(IntervalKind::kBlock, tr.reason, g, tr.state_key, tr.since, t);
-      } else if (tr.state == State::kSyscall) {
+      } else if (tr.state == GState::kSyscall) {
         sink_->Interval(IntervalKind::kSyscall, BlockReason::kUnspecified, g, tr.state_key,
                         tr.since, t);
       }
     }
     switch (tr.state) {
-      case State::kRunnable:
+      case GState::kRunnable:
         sum.runnable_ns += d;
         break;
-      case State::kRunning:
+      case GState::kRunning:
         sum.running_ns += d;
         break;
-      case State::kSyscall:
+      case GState::kSyscall:
         sum.syscall_ns += d;
         break;
-      case State::kWaiting:
+      case GState::kWaiting:
         sum.blocked_ns[static_cast<size_t>(tr.reason)] += d;
         break;
-      case State::kGone:
+      case GState::kGone:
         break;
     }
   }
@@ -73,8 +73,8 @@ void Analysis::Enter(uint64_t g, State state, uint64_t t, BlockReason reason, ui
   tr.since = t;
   tr.reason = reason;
   tr.state_key = key;
-  if (state != State::kRunnable) tr.latency_open = false;
-  if (state == State::kGone) sum.gone = true;
+  if (state != GState::kRunnable) tr.latency_open = false;
+  if (state == GState::kGone) sum.gone = true;
 }
 
 void Analysis::AddFunctions(uint64_t g, const Generation& gen, uint64_t stack) {
@@ -89,160 +89,146 @@ void Analysis::AddFunctions(uint64_t g, const Generation& gen, uint64_t stack) {
 
 void Analysis::AddGeneration(const Generation& gen) {
   ++generations_;
-  for (const Event& ev : gen.events) {
-    const uint64_t t = ev.time;
-    const uint64_t* a = ev.args;
-    if (!any_) {
-      first_time_ = last_time_ = t;
-      any_ = true;
-    }
-    first_time_ = std::min(first_time_, t);
-    last_time_ = std::max(last_time_, t);
-    ++counts_[ev.type];
-    const uint64_t cur = m_g_.contains(ev.m) ? m_g_[ev.m] : 0;
-    // Makes the latency sample of g start now (g just became Runnable), opened by an event
-    // whose stack has `key` (0: none).
-    auto open_latency = [&](uint64_t g, uint64_t key) {
-      Tracked& tr = tracked_[g];
-      tr.latency_open = true;
-      tr.runnable_since = t;
-      tr.latency_key = key;
-    };
+  gen_ = &gen;
+  machine_.set_generation(&gen);
+  machine_.set_observer(this);
+  for (const Event& ev : gen.events) machine_.Apply(ev);
+  gen_ = nullptr;
+}
 
-    switch (ev.type) {
-      case kEvGoStatus:
-      case kEvGoStatusStack: {
-        const uint64_t g = a[0];
-        State st;
-        switch (static_cast<GoStatus>(a[2])) {
-          case GoStatus::kRunnable:
-            st = State::kRunnable;
-            break;
-          case GoStatus::kRunning:
-            st = State::kRunning;
-            break;
-          case GoStatus::kSyscall:
-            st = State::kSyscall;
-            break;
-          case GoStatus::kWaiting:
-            st = State::kWaiting;
-            break;
-          default:
-            continue;
-        }
-        auto it = tracked_.find(g);
-        if (it == tracked_.end() || it->second.state != st) {
-          Enter(g, st, t);
-        } else {
-          Summary(g, t);
-        }
-        if (st == State::kRunning || st == State::kSyscall) m_g_[a[1] != 0 ? a[1] : ev.m] = g;
-        if (ev.type == kEvGoStatusStack) AddFunctions(g, gen, a[3]);
-        break;
+void Analysis::OnTransition(const Transition& tr) {
+  const Event& ev = *tr.ev;
+  const Generation& gen = *gen_;
+  const uint64_t t = ev.time;
+  const uint64_t* a = ev.args;
+  if (!any_) {
+    first_time_ = last_time_ = t;
+    any_ = true;
+  }
+  first_time_ = std::min(first_time_, t);
+  last_time_ = std::max(last_time_, t);
+  ++counts_[ev.type];
+  // The G the event's M ran before it, which events without a G of their own are
+  // attributed to.
+  const uint64_t cur = tr.m_g;
+  // Makes the latency sample of g start now (g just became Runnable), opened by an event
+  // whose stack has `key` (0: none).
+  auto open_latency = [&](uint64_t g, uint64_t key) {
+    Tracked& tk = tracked_[g];
+    tk.latency_open = true;
+    tk.runnable_since = t;
+    tk.latency_key = key;
+  };
+
+  switch (ev.type) {
+    case kEvGoStatus:
+    case kEvGoStatusStack: {
+      if (tr.g == 0) break;  // a bad status: the machine changed nothing
+      if (!tr.from_known || tr.from != tr.to) {
+        Enter(tr.g, tr.to, t);
+      } else {
+        Summary(tr.g, t);
       }
-      case kEvGoCreate: {
-        const uint64_t g = a[0];
-        Enter(g, State::kRunnable, t);
-        open_latency(g, StackKey(gen, a[1]));
-        GoroutineSummary& sum = Summary(g, t);
-        sum.created = true;
-        if (const auto* s = gen.Stack(a[1])) sum.creation_stack = *s;
-        if (const auto* s = gen.Stack(a[2])) sum.start_stack = *s;
-        sum.name = namer_.Name(sum.creation_stack, sum.start_stack);
-        AddFunctions(g, gen, a[1]);
-        AddFunctions(g, gen, a[2]);
-        break;
-      }
-      case kEvGoStart: {
-        const uint64_t g = a[0];
-        auto it = tracked_.find(g);
-        if (it != tracked_.end() && it->second.latency_open) {
-          const Tracked& tr = it->second;
-          latencies_.push_back(t >= tr.runnable_since ? t - tr.runnable_since : 0);
-          if (sink_ != nullptr && tr.latency_key != 0 && t >= tr.runnable_since) {
-            sink_->Interval(IntervalKind::kSched, BlockReason::kUnspecified, g, tr.latency_key,
-                            tr.runnable_since, t);
-          }
-        }
-        Enter(g, State::kRunning, t);
-        m_g_[ev.m] = g;
-        break;
-      }
-      case kEvGoStop:
-      case kEvGoBlock:
-        if (cur == 0) break;
-        AddFunctions(cur, gen, a[1]);
-        if (ev.type == kEvGoStop) {
-          Enter(cur, State::kRunnable, t);
-          open_latency(cur, 0);
-        } else {
-          const BlockReason reason = a[0] < static_cast<uint64_t>(BlockReason::kCount)
-                                         ? static_cast<BlockReason>(a[0])
-                                         : BlockReason::kUnspecified;
-          Enter(cur, State::kWaiting, t, reason, StackKey(gen, a[1]));
-        }
-        m_g_[ev.m] = 0;
-        break;
-      case kEvGoUnblock:
-        AddFunctions(cur, gen, a[1]);
-        Enter(a[0], State::kRunnable, t);
-        open_latency(a[0], StackKey(gen, a[1]));
-        break;
-      case kEvGoDestroy:
-        if (cur == 0) break;
-        Enter(cur, State::kGone, t);
-        m_g_[ev.m] = 0;
-        break;
-      case kEvGoSyscallBegin:
-        if (cur == 0) break;
-        AddFunctions(cur, gen, a[0]);
-        Enter(cur, State::kSyscall, t, BlockReason::kUnspecified, StackKey(gen, a[0]));
-        break;
-      case kEvGoSyscallEnd:
-        if (cur != 0) Enter(cur, State::kRunning, t);
-        break;
-      case kEvGoSyscallEndBlocked:
-        if (cur == 0) break;
-        Enter(cur, State::kRunnable, t);
-        open_latency(cur, 0);
-        m_g_[ev.m] = 0;
-        break;
-      case kEvSTWBegin:
-        AddFunctions(cur, gen, a[1]);
-        stw_begin_[ev.m] = t;
-        break;
-      case kEvSTWEnd: {
-        auto it = stw_begin_.find(ev.m);
-        if (it != stw_begin_.end()) {
-          stw_pauses_.push_back(t >= it->second ? t - it->second : 0);
-          stw_begin_.erase(it);
-        }
-        break;
-      }
-      case kEvGCBegin:
-        AddFunctions(cur, gen, a[1]);
-        gc_open_ = true;
-        gc_begin_ = t;
-        gc_seq_ = a[0];
-        break;
-      case kEvGCEnd:
-        if (gc_open_ && a[0] == gc_seq_) gc_pauses_.push_back(t >= gc_begin_ ? t - gc_begin_ : 0);
-        gc_open_ = false;
-        break;
-      case kEvUserTaskBegin:
-      case kEvUserLog:
-        AddFunctions(cur, gen, a[3]);
-        break;
-      case kEvUserTaskEnd:
-        AddFunctions(cur, gen, a[1]);
-        break;
-      case kEvUserRegionBegin:
-      case kEvUserRegionEnd:
-        AddFunctions(cur, gen, a[2]);
-        break;
-      default:
-        break;
+      if (ev.type == kEvGoStatusStack) AddFunctions(tr.g, gen, a[3]);
+      break;
     }
+    case kEvGoCreate: {
+      const uint64_t g = tr.g;
+      Enter(g, GState::kRunnable, t);
+      open_latency(g, StackKey(gen, a[1]));
+      GoroutineSummary& sum = Summary(g, t);
+      sum.created = true;
+      if (const auto* s = gen.Stack(a[1])) sum.creation_stack = *s;
+      if (const auto* s = gen.Stack(a[2])) sum.start_stack = *s;
+      sum.name = namer_.Name(sum.creation_stack, sum.start_stack);
+      AddFunctions(g, gen, a[1]);
+      AddFunctions(g, gen, a[2]);
+      break;
+    }
+    case kEvGoStart: {
+      const uint64_t g = tr.g;
+      auto it = tracked_.find(g);
+      if (it != tracked_.end() && it->second.latency_open) {
+        const Tracked& tk = it->second;
+        latencies_.push_back(t >= tk.runnable_since ? t - tk.runnable_since : 0);
+        if (sink_ != nullptr && tk.latency_key != 0 && t >= tk.runnable_since) {
+          sink_->Interval(IntervalKind::kSched, BlockReason::kUnspecified, g, tk.latency_key,
+                          tk.runnable_since, t);
+        }
+      }
+      Enter(g, GState::kRunning, t);
+      break;
+    }
+    case kEvGoStop:
+    case kEvGoBlock:
+      if (tr.g == 0) break;  // on an M that runs no goroutine
+      AddFunctions(tr.g, gen, a[1]);
+      if (ev.type == kEvGoStop) {
+        Enter(tr.g, GState::kRunnable, t);
+        open_latency(tr.g, 0);
+      } else {
+        const BlockReason reason = a[0] < static_cast<uint64_t>(BlockReason::kCount)
+                                       ? static_cast<BlockReason>(a[0])
+                                       : BlockReason::kUnspecified;
+        Enter(tr.g, GState::kWaiting, t, reason, StackKey(gen, a[1]));
+      }
+      break;
+    case kEvGoUnblock:
+      AddFunctions(cur, gen, a[1]);
+      Enter(tr.g, GState::kRunnable, t);
+      open_latency(tr.g, StackKey(gen, a[1]));
+      break;
+    case kEvGoDestroy:
+      if (tr.g != 0) Enter(tr.g, GState::kGone, t);
+      break;
+    case kEvGoSyscallBegin:
+      if (tr.g == 0) break;
+      AddFunctions(tr.g, gen, a[0]);
+      Enter(tr.g, GState::kSyscall, t, BlockReason::kUnspecified, StackKey(gen, a[0]));
+      break;
+    case kEvGoSyscallEnd:
+      if (tr.g != 0) Enter(tr.g, GState::kRunning, t);
+      break;
+    case kEvGoSyscallEndBlocked:
+      if (tr.g == 0) break;
+      Enter(tr.g, GState::kRunnable, t);
+      open_latency(tr.g, 0);
+      break;
+    case kEvSTWBegin:
+      AddFunctions(cur, gen, a[1]);
+      stw_begin_[ev.m] = t;
+      break;
+    case kEvSTWEnd: {
+      auto it = stw_begin_.find(ev.m);
+      if (it != stw_begin_.end()) {
+        stw_pauses_.push_back(t >= it->second ? t - it->second : 0);
+        stw_begin_.erase(it);
+      }
+      break;
+    }
+    case kEvGCBegin:
+      AddFunctions(cur, gen, a[1]);
+      gc_open_ = true;
+      gc_begin_ = t;
+      gc_seq_ = a[0];
+      break;
+    case kEvGCEnd:
+      if (gc_open_ && a[0] == gc_seq_) gc_pauses_.push_back(t >= gc_begin_ ? t - gc_begin_ : 0);
+      gc_open_ = false;
+      break;
+    case kEvUserTaskBegin:
+    case kEvUserLog:
+      AddFunctions(cur, gen, a[3]);
+      break;
+    case kEvUserTaskEnd:
+      AddFunctions(cur, gen, a[1]);
+      break;
+    case kEvUserRegionBegin:
+    case kEvUserRegionEnd:
+      AddFunctions(cur, gen, a[2]);
+      break;
+    default:
+      break;
   }
 }
 
@@ -250,8 +236,8 @@ void Analysis::Finish() {
   if (finished_) return;
   finished_ = true;
   for (auto& [g, tr] : tracked_) {
-    if (tr.state != State::kGone) {
-      const State st = tr.state;
+    if (tr.state != GState::kGone) {
+      const GState st = tr.state;
       const BlockReason reason = tr.reason;
       Enter(g, st, last_time_, reason);
     }

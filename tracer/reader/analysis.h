@@ -16,6 +16,7 @@
 #include "tracer/format.h"
 #include "tracer/reader/goroutine_name.h"
 #include "tracer/reader/reader.h"
+#include "tracer/reader/state_machine.h"
 
 namespace goro::trace {
 
@@ -80,14 +81,17 @@ class IntervalSink {
 };
 
 // goro::trace::Analysis accumulates statistics. Call AddGeneration for each generation in
-// file order, then Finish once; read the results after Finish. The goroutine state it
-// tracks is lenient (it follows the events, trusting the validator for correctness) and
-// carries over from one generation to the next.
+// file order, then Finish once; read the results after Finish. It drives a StateMachine
+// leniently (StateMachine::Apply: it follows the events, trusting the validator for
+// correctness), one machine carried from one generation to the next, and times the
+// transitions the machine reports.
 //
 // Thread safety: not thread-safe.
-class Analysis {
+class Analysis : private TransitionObserver {
  public:
   Analysis() = default;
+  Analysis(const Analysis&) = delete;  // the machine reports to this object
+  Analysis& operator=(const Analysis&) = delete;
 
   // Analysis::AddGeneration adds `gen`'s events.
   void AddGeneration(const Generation& gen);
@@ -126,9 +130,9 @@ class Analysis {
   static uint64_t Percentile(std::vector<uint64_t> samples, double q);
 
  private:
-  enum class State : uint8_t { kRunnable, kRunning, kSyscall, kWaiting, kGone };
+  // The interval being timed for one goroutine: the state the machine last moved it to.
   struct Tracked {
-    State state;
+    GState state;
     uint64_t since;
     BlockReason reason = BlockReason::kUnspecified;
     bool latency_open = false;  // became Runnable by an event that starts a latency sample
@@ -142,8 +146,10 @@ class Analysis {
   GoroutineSummary& Summary(uint64_t g, uint64_t t);
   // Moves g to `state` at t, crediting its previous state's time (and reporting it to the
   // sink); `key` is the stack key of the event that opened the new state.
-  void Enter(uint64_t g, State state, uint64_t t, BlockReason reason = BlockReason::kUnspecified,
-             uint64_t key = 0);
+  void Enter(uint64_t g, GState state, uint64_t t,
+             BlockReason reason = BlockReason::kUnspecified, uint64_t key = 0);
+  // TransitionObserver: the statistics of one event the machine applied.
+  void OnTransition(const Transition& tr) override;
   // The sink's key for stack `id` of `gen`, or 0 (no sink, no such stack, empty stack).
   uint64_t StackKey(const Generation& gen, uint64_t id);
   void AddFunctions(uint64_t g, const Generation& gen, uint64_t stack);
@@ -151,8 +157,10 @@ class Analysis {
   std::map<uint64_t, GoroutineSummary> goroutines_;
   std::vector<GoroutineGroup> groups_;
   GoroutineNamer namer_;
+  // The G, P and M state, carried across generations; gen_ is the generation being added.
+  StateMachine machine_{nullptr, /*check_ids=*/false};
+  const Generation* gen_ = nullptr;
   absl::flat_hash_map<uint64_t, Tracked> tracked_;
-  absl::flat_hash_map<uint64_t, uint64_t> m_g_;          // M -> the G it runs (0: none)
   absl::flat_hash_map<uint64_t, uint64_t> stw_begin_;    // M -> STWBegin time
   bool gc_open_ = false;
   uint64_t gc_begin_ = 0;

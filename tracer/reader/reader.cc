@@ -21,7 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "tracer/reader/validator.h"
+#include "tracer/reader/state_machine.h"
 #include "tracer/wire.h"
 
 namespace goro::trace {
