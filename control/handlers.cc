@@ -11,7 +11,7 @@ namespace goro::control {
 namespace {
 
 struct Table {
-  base_internal::OsMutex mu;
+  base_internal::OsMutex mu{base_internal::LockRank::kControlHandlers};
   StreamProducer goroutines ABSL_GUARDED_BY(mu);
   StreamProducer flight ABSL_GUARDED_BY(mu);
 };

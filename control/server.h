@@ -82,7 +82,7 @@ class Server {
   // the accept thread and by exiting connection threads).
   std::atomic<int> active_{0};
 
-  base_internal::OsMutex mu_;
+  base_internal::OsMutex mu_{base_internal::LockRank::kControlServer};
   // Every connection whose thread has not been joined. Written by the accept thread and by
   // Stop (after the accept thread has been joined).
   std::list<std::unique_ptr<Connection>> connections_ ABSL_GUARDED_BY(mu_);

@@ -190,7 +190,7 @@ class Registry {
   Setting* FindLocked(absl::string_view name) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string SuggestLocked(absl::string_view key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  mutable base_internal::OsMutex mu_;
+  mutable base_internal::OsMutex mu_{base_internal::LockRank::kDebugvars};
   // Sorted by name. Guarded by mu_ for writers; WriteNonDefault reads it without the lock
   // (registration happens during static initialisation, before any fatal path can run).
   std::vector<Setting*> settings_ ABSL_GUARDED_BY(mu_);

@@ -98,7 +98,7 @@ std::atomic<bool> g_cycle_token{false};
 // P% of gctrace).
 std::atomic<int64_t> g_total_busy_ns{0};
 
-base_internal::OsMutex g_mu;
+base_internal::OsMutex g_mu{base_internal::LockRank::kGcCycle};
 // Protected by g_mu.
 CycleStats g_last_cycle ABSL_GUARDED_BY(g_mu);
 RootScanHook g_hook ABSL_GUARDED_BY(g_mu) = nullptr;

@@ -109,7 +109,7 @@ class ChanCore {
   // handle the caller keeps alive, so no operation needs a reference of its own.
   std::atomic<int64_t> refs_{1};
 
-  SpinLock lock_;
+  SpinLock lock_{base_internal::LockRank::kHchan};
   // --- Begin lock_-protected members ---
   // Atomic (relaxed) only so that Len() may read it without the lock; written under lock_.
   std::atomic<size_t> qcount_{0};

@@ -43,7 +43,7 @@ struct Sched;
 // the runtime.
 struct Timer;
 struct TimerHeap {
-  base_internal::OsMutex mu;
+  base_internal::OsMutex mu{base_internal::LockRank::kTimers};
   std::vector<Timer*> heap ABSL_GUARDED_BY(mu);
   uint64_t seq ABSL_GUARDED_BY(mu) = 0;
   // Atomic: the earliest deadline (INT64_MAX: none), written under mu, read lock-free.
@@ -76,7 +76,7 @@ struct Sched {
   SchedPolicy policy;
 
   // The scheduler lock (Go's sched.lock). Held briefly; never across a switch.
-  base_internal::OsMutex mu;
+  base_internal::OsMutex mu{base_internal::LockRank::kSched};
   // --- Begin mu-protected members ---
   G* runq_head ABSL_GUARDED_BY(mu) = nullptr;  // global run queue
   G* runq_tail ABSL_GUARDED_BY(mu) = nullptr;
@@ -132,12 +132,12 @@ struct Sched {
   Note stopnote;
 
   // Every G ever created (Go's allgs), for STW, dumps and the collector.
-  base_internal::OsMutex allg_mu;
+  base_internal::OsMutex allg_mu{base_internal::LockRank::kAllg};
   std::vector<G*> allgs ABSL_GUARDED_BY(allg_mu);
   std::vector<std::unique_ptr<G>> gstore ABSL_GUARDED_BY(allg_mu);  // owns the Gs
 
   // Every M (never freed while the runtime runs).
-  base_internal::OsMutex allm_mu;
+  base_internal::OsMutex allm_mu{base_internal::LockRank::kAllm};
   std::vector<std::unique_ptr<M>> allm ABSL_GUARDED_BY(allm_mu);
 
   // Atomic (relaxed): Ms whose goroutine the preemption handler stopped and that wait

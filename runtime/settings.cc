@@ -4,6 +4,8 @@
 #include "runtime/settings.h"
 
 #include "absl/time/time.h"
+#include "base/lock_rank.h"
+#include "debugvars/registry.h"
 
 namespace goro::debug {
 
@@ -73,6 +75,25 @@ debugvars::IntSetting gctrace({
     .min = 0,
     .max = 2,
 });
+
+debugvars::BoolSetting lockrankcheck({
+    .name = "lockrankcheck",
+    .doc = "Check goro's lock order (base/lock_rank.h, Go's lockrank) on every acquisition of a "
+           "runtime lock: taking a lock whose rank is not above every lock the thread holds "
+           "is a fatal error that names both locks and the thread's held list. Off, it costs "
+           "one relaxed load per lock. For tests: goro's test main turns it on.",
+    .mutability = Mutability::kStartup,
+    .count_non_default = true,
+});
+
+// The check itself lives in base (below debugvars), which reads one flag: copy the setting
+// into it whenever it changes (Initialize notifies subscribers too).
+[[maybe_unused]] const bool kLockRankCheckSubscribed = [] {
+  debugvars::Registry::Global().Subscribe("lockrankcheck", [](const debugvars::UpdateEvent&) {
+    base_internal::SetLockRankCheck(lockrankcheck.Get());
+  });
+  return true;
+}();
 
 debugvars::BoolSetting scheddetail({
     .name = "scheddetail",

@@ -21,6 +21,9 @@ extern debugvars::BoolSetting gcshrinkstackoff;
 extern debugvars::IntSetting gcstackpercent;
 // gctrace: live int 0..2. One line per GC cycle on stderr.
 extern debugvars::IntSetting gctrace;
+// lockrankcheck: startup bool. Check the lock order on every runtime lock acquisition
+// (base/lock_rank.h).
+extern debugvars::BoolSetting lockrankcheck;
 // scheddetail: live bool. With schedtrace, a line per P, M and G.
 extern debugvars::BoolSetting scheddetail;
 // schedtrace: live duration. A scheduler summary line every period; 0 = off.

@@ -9,6 +9,7 @@
 #include <atomic>
 
 #include "absl/base/thread_annotations.h"
+#include "base/lock_rank.h"
 #include "base/no_preempt.h"
 #include "runtime/arch/cpu_relax.h"
 
@@ -33,7 +34,9 @@ using arch_internal::CpuRelax;
 // Thread safety: thread-safe.
 class ABSL_LOCKABLE SpinLock {
  public:
-  SpinLock() = default;
+  // `rank` is the lock's place in goro's lock order (base/lock_rank.h), checked when
+  // lockrankcheck=1.
+  explicit constexpr SpinLock(base_internal::LockRank rank) : rank_(rank) {}
   SpinLock(const SpinLock&) = delete;
   SpinLock& operator=(const SpinLock&) = delete;
 
@@ -44,6 +47,7 @@ class ABSL_LOCKABLE SpinLock {
     // The holder is never preempted asynchronously (base/no_preempt.h): waiters spin with
     // their Ps, so a stopped holder could never get a P back to release the lock.
     base_internal::NoPreemptEnter();
+    if (base_internal::LockRankCheckOn()) base_internal::LockRankAcquire(rank_, this);
     // Acquire: pairs with the release in Unlock(); the previous holder's writes are
     // visible once the exchange returns false.
     if (!locked_.exchange(true, std::memory_order_acquire)) return;
@@ -58,6 +62,7 @@ class ABSL_LOCKABLE SpinLock {
     base_internal::NoPreemptEnter();
     if (!locked_.load(std::memory_order_relaxed) &&
         !locked_.exchange(true, std::memory_order_acquire)) {
+      if (base_internal::LockRankCheckOn()) base_internal::LockRankTryAcquired(rank_, this);
       return true;
     }
     base_internal::NoPreemptExit();
@@ -70,6 +75,7 @@ class ABSL_LOCKABLE SpinLock {
   void Unlock() ABSL_UNLOCK_FUNCTION() {
     // Release: publishes the critical section to the next Lock().
     locked_.store(false, std::memory_order_release);
+    if (base_internal::LockRankCheckOn()) base_internal::LockRankRelease(this);
     base_internal::NoPreemptExit();
   }
 
@@ -95,6 +101,7 @@ class ABSL_LOCKABLE SpinLock {
 
   // Atomic: true while held. Set by an acquire exchange, cleared by a release store.
   std::atomic<bool> locked_{false};
+  const base_internal::LockRank rank_;  // Constant after construction.
 };
 
 // runtime_internal::SpinLockHolder holds a SpinLock for its scope.

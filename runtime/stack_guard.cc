@@ -37,7 +37,7 @@ SlabRecord g_slabs[kMaxStackSlabs];
 // read by the handler (acquire) to bound its scan.
 std::atomic<int> g_slab_high_water{0};
 // Serialises registrations and removals (never taken by the handler).
-base_internal::OsMutex g_registry_mu;
+base_internal::OsMutex g_registry_mu{base_internal::LockRank::kStackGuard};
 
 }  // namespace
 

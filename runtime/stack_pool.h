@@ -148,7 +148,7 @@ class StackPool {
   // Constant after construction.
   size_t stacks_per_slab_ = 0;
 
-  mutable base_internal::OsMutex mu_;
+  mutable base_internal::OsMutex mu_{base_internal::LockRank::kStackPool};
   // --- Begin mu_-protected members ---
   StackGuardMode mode_ ABSL_GUARDED_BY(mu_);
   std::vector<Slab> slabs_ ABSL_GUARDED_BY(mu_);

@@ -111,7 +111,7 @@ class ABSL_LOCKABLE Mutex {
   // (release). kWaiters changes only under wait_lock_; while it is set the lock passes
   // from Unlock straight to the first waiter, so kLocked never clears.
   std::atomic<uint32_t> state_{0};
-  runtime_internal::SpinLock wait_lock_;
+  runtime_internal::SpinLock wait_lock_{base_internal::LockRank::kSyncWait};
   runtime_internal::SyncWaitList waiters_ ABSL_GUARDED_BY(wait_lock_);
 };
 
@@ -166,7 +166,7 @@ class WaitGroup {
   // Go's WaitGroup.state. Add uses acq_rel RMWs; Wait loads with acquire and registers
   // as a waiter by CAS under wait_lock_; the waker resets it to 0 under wait_lock_.
   std::atomic<uint64_t> state_{0};
-  runtime_internal::SpinLock wait_lock_;
+  runtime_internal::SpinLock wait_lock_{base_internal::LockRank::kSyncWait};
   runtime_internal::SyncWaitList waiters_ ABSL_GUARDED_BY(wait_lock_);
 };
 
@@ -213,7 +213,7 @@ class Cond {
   // Atomic: the next ticket to notify (Go's notifyList.notify). Written under wait_lock_;
   // read without it (seq-cst) by the fast "nobody to wake" check.
   std::atomic<uint32_t> notify_{0};
-  runtime_internal::SpinLock wait_lock_;
+  runtime_internal::SpinLock wait_lock_{base_internal::LockRank::kSyncWait};
   runtime_internal::SyncWaitList waiters_ ABSL_GUARDED_BY(wait_lock_);
 };
 
@@ -254,7 +254,7 @@ class Notification {
  private:
   // Atomic: set once, with release, under wait_lock_; read with acquire.
   std::atomic<bool> notified_{false};
-  runtime_internal::SpinLock wait_lock_;
+  runtime_internal::SpinLock wait_lock_{base_internal::LockRank::kSyncWait};
   runtime_internal::SyncWaitList waiters_ ABSL_GUARDED_BY(wait_lock_);
 };
 

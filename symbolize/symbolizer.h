@@ -106,7 +106,7 @@ class Symbolizer {
   // changed since the last read, or when none was made. Requires mu_.
   void ReportModulesLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  base_internal::OsMutex mu_;
+  base_internal::OsMutex mu_{base_internal::LockRank::kSymbolizer};
   // libdwfl's session over this process; null until the first lookup (or when libdwfl
   // could not start, in which case every PC gets function "?").
   Dwfl* dwfl_ ABSL_GUARDED_BY(mu_) = nullptr;

@@ -128,11 +128,15 @@ void DeepStacksThenCollect(bool shrink_off, int64_t* baseline, int64_t* peak, in
     int64_t waiting = 0;
     while (absl::Now() < deadline) {
       waiting = 0;
-      base_internal::OsMutexLock lock(&runtime_internal::sched()->allg_mu);
-      for (G* g : runtime_internal::sched()->allgs) {
-        if ((ReadGStatus(g) & ~uint32_t{kGScan}) == kGWaiting &&
-            g->wait_reason.load() == WaitReason::kChanReceive)
-          ++waiting;
+      {
+        // Released before Yield: a runtime lock is never held across a switch (the
+        // goroutine may resume on another M; lockrankcheck caught this).
+        base_internal::OsMutexLock lock(&runtime_internal::sched()->allg_mu);
+        for (G* g : runtime_internal::sched()->allgs) {
+          if ((ReadGStatus(g) & ~uint32_t{kGScan}) == kGWaiting &&
+              g->wait_reason.load() == WaitReason::kChanReceive)
+            ++waiting;
+        }
       }
       if (waiting >= kGoroutines) break;
       Yield();

@@ -6,6 +6,7 @@
 
 #include "absl/flags/parse.h"
 #include "debugvars/registry.h"
+#include "debugvars/test_defaults.h"
 #include "gtest/gtest.h"
 #include "runtime/settings.h"
 
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
   absl::ParseCommandLine(argc, argv);
   goro::debugvars::Registry::Global().Initialize();
+  goro::debugvars::ApplyTestDefaults();
   if (!goro::debug::tracecheckstackownership.Get()) {
     std::fprintf(stderr,
                  "goro: the trace suite runs only with GORODEBUG=tracecheckstackownership=1 "

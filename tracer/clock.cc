@@ -87,7 +87,7 @@ int64_t DisagreementPpm(const Calibration& c, double rate_error) {
   return std::llabs(predicted - elapsed) * 1'000'000 / elapsed;
 }
 
-base_internal::OsMutex g_decision_mu;
+base_internal::OsMutex g_decision_mu{base_internal::LockRank::kTraceClock};
 // Protected by g_decision_mu: the hooks, whether a decision was made, the decision, and the
 // calibration it made (installed into g_tsc_scale by ChooseClock).
 ClockTestHooks g_hooks ABSL_GUARDED_BY(g_decision_mu);

@@ -27,7 +27,7 @@ struct TracerState {
   // Full buffers waiting for the advance thread to write them, in the order they filled,
   // and written buffers kept for reuse (at most kMaxFreeBufs) so that a long trace keeps
   // touching the same warm pages instead of faulting in fresh ones.
-  base_internal::OsMutex full_mu;
+  base_internal::OsMutex full_mu{base_internal::LockRank::kTraceFull};
   std::vector<TraceBuf*> full ABSL_GUARDED_BY(full_mu);
   std::vector<TraceBuf*> free ABSL_GUARDED_BY(full_mu);
   // Atomic (relaxed): buffers handed out by NewBuf and not yet given to RecycleBuf. A count
@@ -35,7 +35,7 @@ struct TracerState {
   std::atomic<int64_t> bufs_out{0};
 
   // Threads without an M share one TraceThreadState, used under orphan_mu.
-  base_internal::OsMutex orphan_mu;
+  base_internal::OsMutex orphan_mu{base_internal::LockRank::kTraceOrphan};
   runtime_internal::TraceThreadState orphan;
 };
 

@@ -36,7 +36,7 @@ class StringTable {
   bool TryVisitForCrash(void (*fn)(void* ctx, uint64_t id, absl::string_view s), void* ctx);
 
  private:
-  base_internal::OsMutex mu_;
+  base_internal::OsMutex mu_{base_internal::LockRank::kTraceStrings};
   absl::flat_hash_map<std::string, uint64_t> ids_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -74,7 +74,7 @@ class StackTable {
     bool operator()(PcSpan a, PcSpan b) const { return a == b; }
   };
   struct Shard {
-    base_internal::OsMutex mu;
+    base_internal::OsMutex mu{base_internal::LockRank::kTraceStacks};
     absl::flat_hash_map<std::vector<uintptr_t>, uint64_t, PcsHash, PcsEq> ids ABSL_GUARDED_BY(mu);
   };
   Shard shards_[kShards];

@@ -54,7 +54,7 @@ namespace goro::trace {
 
 namespace internal {
 
-base_internal::OsMutex g_control_mu;
+base_internal::OsMutex g_control_mu{base_internal::LockRank::kTraceControl};
 Session* g_session = nullptr;
 
 namespace {
