@@ -28,15 +28,20 @@ version=$(go env GOVERSION)
 
 # check_ui FILE: starts the web UI on FILE and fetches every page named in the brief.
 check_ui() {
-  local file=$1 log="$tmp/ui.log" port pid i
-  port=$((20000 + RANDOM % 30000))
-  BROWSER=true "$gotrace" -http="127.0.0.1:$port" "$file" >"$log" 2>&1 &
-  pid=$!
-  # Start-up parses the trace and builds the whole timeline before it listens.
-  for i in $(seq 1 300); do
-    grep -q 'listening on' "$log" && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
+  local file=$1 log="$tmp/ui.log" port pid i attempt
+  # A random port can be taken (another test's connection, say): try another one then.
+  for attempt in 1 2 3 4 5; do
+    port=$((20000 + RANDOM % 30000))
+    BROWSER=true "$gotrace" -http="127.0.0.1:$port" "$file" >"$log" 2>&1 &
+    pid=$!
+    # Start-up parses the trace and builds the whole timeline before it listens.
+    for i in $(seq 1 300); do
+      grep -q 'listening on' "$log" && break
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    grep -q 'address already in use' "$log" || break
+    wait "$pid" 2>/dev/null
   done
   if ! grep -q 'listening on' "$log"; then
     fail "web UI on $file did not start: $(cat "$log")"
