@@ -35,6 +35,7 @@ case $name in
       debugvars/render.cc
       debugvars/setting.cc
       base/fatal.cc
+      base/lock_rank.cc
     )
     hdr_globs='debugvars/*.h base/*.h tests/fuzz/*.h'
     pkgs=(absl_flags absl_flags_reflection absl_status absl_strings absl_str_format
@@ -47,6 +48,7 @@ case $name in
       tracer/reader/analysis.cc
       tracer/reader/goroutine_name.cc
       tracer/reader/reader.cc
+      tracer/reader/state_machine.cc
       tracer/reader/validator.cc
       tools/goro-trace/chrome_export.cc
     )
